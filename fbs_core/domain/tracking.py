@@ -1,0 +1,44 @@
+"""Tracking numbers written back to the buyer's order on the channel."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class TrackingLine(BaseModel):
+    """A channel order line and how many of it this parcel carries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_id: str
+    sku: str
+    quantity: int
+
+
+class TrackingPush(BaseModel):
+    """Tell the channel a parcel shipped, as if the merchant had typed it in.
+
+    A sink must check what the channel already has before writing, so pushing the same
+    ``idempotency_key`` twice leaves one tracking entry. ``completes_order`` is True when
+    this parcel is the last one: the sink may then mark the order complete on the channel.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    external_order_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: AwareDatetime
+    lines: tuple[TrackingLine, ...]
+    completes_order: bool
+    tracking_url: str | None = None
+
+
+class TrackingResult(BaseModel):
+    """What the sink did: the channel's id for the entry, and whether it was already there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    already_present: bool = False
