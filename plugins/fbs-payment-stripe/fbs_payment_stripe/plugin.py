@@ -1,0 +1,1 @@
+"""Hook implementations (the ``fbs`` entry point target)."""
