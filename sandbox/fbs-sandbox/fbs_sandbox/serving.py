@@ -57,13 +57,21 @@ class LoggingMiddleware:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
+        more_body = True
+        while more_body:  # read the whole body up front so it is logged even if unread
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more_body = message.get("more_body", False)
+        body = b"".join(chunks)
         status_holder: list[int] = [0]
+        replayed = False
 
         async def recording_receive() -> dict[str, Any]:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
-            return message
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
         async def recording_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -81,7 +89,7 @@ class LoggingMiddleware:
                     query=scope.get("query_string", b"").decode("latin-1"),
                     headers={k.decode("latin-1").lower(): v.decode("latin-1")
                              for k, v in scope.get("headers", [])},
-                    body=b"".join(chunks),
+                    body=body,
                     status=status_holder[0],
                 )
             )
