@@ -316,7 +316,10 @@ def _explain_single(ranked: list[_Candidate]) -> str:
 
 
 def _explain_split(found: _Candidate, exact: bool) -> str:
-    names = ", ".join(leg.supplier for leg in found.legs)
+    suppliers = [leg.supplier for leg in found.legs]
+    names = ", ".join(suppliers[:4])
+    if len(suppliers) > 4:
+        names += f" and {len(suppliers) - 4} more"
     landed = format_money(Money(cents=found.landed_cents, currency=found.legs[0].shipping.currency))
     text = (
         f"Split across {len(found.legs)} warehouses ({names}) for {landed} landed: "
