@@ -1,0 +1,248 @@
+"""Fixtures: the Stripe imitation, Prism serving the official Stripe spec, sample requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import pytest
+import stripe
+from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
+from fbs_sandbox.serving import RunningServer, free_port, serve
+from fbs_sandbox.stripe_imitation import StripeImitation
+
+from fbs_core.domain import ChargeBreakdown, ChargeRequest, Money, RefundRequest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+API_KEY = "sk_test_fbs0123456789abcdef"
+CUSTOMER = "cus_merchant"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip for a missing tool, except in CI, where a missing tool is a failure."""
+    if _truthy(os.environ.get("CI")):
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def specs_dir() -> Path | None:
+    """``FBS_SPECS_DIR``, else the first ``shared/specs`` above the repository root."""
+    if os.environ.get("FBS_SPECS_DIR"):
+        return Path(os.environ["FBS_SPECS_DIR"])
+    for folder in (REPO_ROOT, *REPO_ROOT.parents):
+        if (folder / "shared" / "specs").is_dir():
+            return folder / "shared" / "specs"
+    return None
+
+
+def prism_binary() -> str | None:
+    """``FBS_PRISM``, else the repository's ``node_modules/.bin/prism``, else PATH."""
+    if os.environ.get("FBS_PRISM"):
+        return os.environ["FBS_PRISM"]
+    local = REPO_ROOT / "node_modules" / ".bin" / "prism"
+    if local.exists():
+        return str(local)
+    return shutil.which("prism")
+
+
+@dataclass
+class Exchange:
+    """One HTTP request the Stripe SDK made and the response it got."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    body: str
+    status: int
+    response_headers: dict[str, str]
+
+
+class RecordingHTTPClient(stripe.RequestsClient):
+    """The SDK's default HTTP client, keeping every exchange for assertions."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.exchanges: list[Exchange] = []
+
+    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        content, status, response_headers = super().request(method, url, headers, post_data)
+        self.exchanges.append(
+            Exchange(
+                method=method.upper(),
+                url=url,
+                request_headers={k.lower(): v for k, v in (headers or {}).items()},
+                body=post_data.decode() if isinstance(post_data, bytes) else post_data or "",
+                status=status,
+                response_headers={k.lower(): v for k, v in response_headers.items()},
+            )
+        )
+        return content, status, response_headers
+
+
+@pytest.fixture
+def recorder() -> Iterator[RecordingHTTPClient]:
+    """A Stripe SDK HTTP client that records every exchange."""
+    client = RecordingHTTPClient(timeout=30)
+    yield client
+    client.close()
+
+
+@dataclass
+class Prism:
+    """A running ``prism mock`` of the Stripe spec."""
+
+    url: str
+    spec: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
+    """Serve ``stripe/spec3.prism-mock.json`` with Prism on a free loopback port."""
+    folder = specs_dir()
+    spec_file = folder / "stripe" / "spec3.prism-mock.json" if folder else None
+    if spec_file is None or not spec_file.is_file():
+        unavailable(f"Stripe spec not found (looked for {spec_file}); set FBS_SPECS_DIR")
+    binary = prism_binary()
+    if binary is None:
+        unavailable(
+            "Prism not installed: run `npm install` at the repository root or set FBS_PRISM"
+        )
+    if not Path(binary).is_file() and shutil.which(binary) is None:
+        unavailable(f"Prism not found at FBS_PRISM={binary}")
+    if shutil.which("node") is None:
+        unavailable("Node.js is not on PATH; Prism needs it")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("prism") / "prism.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [binary, "mock", "-h", "127.0.0.1", "-p", str(port), str(spec_file)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_prism(process, url, log_path)
+        yield Prism(url=url, spec=json.loads(spec_file.read_text()))
+    finally:
+        _stop(process)
+
+
+def _wait_for_prism(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            unavailable(f"Prism exited with code {process.returncode} before listening:\n{tail}")
+        try:
+            httpx.get(f"{url}/v1/customers/cus_probe", timeout=2,
+                      headers={"Authorization": f"Bearer {API_KEY}"})  # fmt: skip
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"Prism did not listen on {url} within 90 s; log: {log_path}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)  # its own session: Prism and nothing else
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def imitation() -> StripeImitation:
+    """A fresh Stripe account holding one merchant customer and Stripe's test cards."""
+    return StripeImitation(API_KEY, customer=CUSTOMER)
+
+
+@pytest.fixture
+def stripe_server(imitation: StripeImitation) -> Iterator[RunningServer]:
+    """The imitation served on 127.0.0.1."""
+    server = serve(imitation.app)
+    yield server
+    server.stop()
+
+
+GatewayFactory = Callable[..., StripeGateway]
+
+
+@pytest.fixture
+def make_gateway(stripe_server: RunningServer) -> Iterator[GatewayFactory]:
+    """Build gateways against the imitation; keyword arguments override options."""
+    built: list[StripeGateway] = []
+
+    def make(**overrides: Any) -> StripeGateway:
+        options = {
+            "api_key": API_KEY,
+            "customer": CUSTOMER,
+            "payment_method": "pm_card_visa",
+            "api_base": stripe_server.url,
+            "timeout": 10,
+            **overrides,
+        }
+        gateway = StripeGateway("stripe-main", StripeOptions(**options))
+        built.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in built:
+        gateway.close()
+
+
+def _usd(cents: int) -> Money:
+    return Money(cents=cents, currency="USD")
+
+
+@pytest.fixture
+def charge_request() -> Callable[..., ChargeRequest]:
+    """Build a charge of parts 120.00 + core 25.00 + shipping 14.50 + tax 9.60 = 169.10."""
+
+    def make(key: str = "charge:order-7:1", **changes: Any) -> ChargeRequest:
+        request = ChargeRequest(
+            idempotency_key=key,
+            order_id=7,
+            order_reference="#1007",
+            amount=_usd(16910),
+            breakdown=ChargeBreakdown(
+                parts=_usd(12000), core_charges=_usd(2500), shipping=_usd(1450), tax=_usd(960)
+            ),
+            description="fbs order #1007 (woo-main)",
+            metadata={"channel": "woo-main"},
+        )
+        return request.model_copy(update=changes)
+
+    return make
+
+
+@pytest.fixture
+def refund_request() -> Callable[..., RefundRequest]:
+    """Build a refund of ``cents`` on PaymentIntent ``reference``."""
+
+    def make(reference: str, cents: int, key: str = "refund:order-7:1") -> RefundRequest:
+        return RefundRequest(
+            idempotency_key=key,
+            order_id=7,
+            charge_reference=reference,
+            amount=_usd(cents),
+            reason="warehouse cancelled line 2",
+        )
+
+    return make

@@ -1,0 +1,279 @@
+"""The Stripe gateway against the local Stripe imitation: charges, declines, retries, refunds."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import pytest
+from fbs_sandbox.serving import free_port
+
+from fbs_core.domain import Money
+from fbs_core.errors import AuthError, FatalError, PaymentDeclined, RetriableError
+
+API_KEY = "sk_test_fbs0123456789abcdef"
+
+
+def _posts(server, path):
+    return server.log.matching("POST", path)
+
+
+# -- charges --------------------------------------------------------------------------
+
+
+def test_charge_takes_the_amount_once_and_records_the_breakdown(
+    make_gateway, charge_request, imitation, stripe_server
+):
+    result = make_gateway().charge(charge_request())
+
+    assert result.reference.startswith("pi_")
+    assert result.amount == Money(cents=16910, currency="USD")
+    assert (imitation.charges, imitation.charged_cents) == (1, 16910)
+    [intent] = imitation.payment_intents
+    assert intent["id"] == result.reference
+    assert intent["currency"] == "usd"
+    assert intent["customer"] == "cus_merchant"
+    assert intent["payment_method"] == "pm_card_visa"
+    assert intent["description"] == "fbs order #1007 (woo-main)"
+    assert intent["metadata"] == {
+        "channel": "woo-main",
+        "fbs_order_id": "7",
+        "fbs_order_reference": "#1007",
+        "fbs_idempotency_key": "charge:order-7:1",
+        "parts_cents": "12000",
+        "core_charges_cents": "2500",
+        "shipping_cents": "1450",
+        "tax_cents": "960",
+    }
+    [post] = _posts(stripe_server, "/v1/payment_intents")
+    assert post.headers["idempotency-key"] == "charge:order-7:1"
+    sent = dict(parse_qsl(post.body.decode()))
+    assert (sent["off_session"], sent["confirm"]) == ("true", "true")
+
+
+@pytest.mark.parametrize(
+    ("payment_method", "code", "stripe_says"),
+    [
+        ("pm_card_chargeDeclined", "card_declined", "Your card was declined."),
+        ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds", "insufficient funds"),
+    ],
+)
+def test_declined_card_is_a_payment_declined_the_merchant_can_act_on(
+    make_gateway, charge_request, imitation, payment_method, code, stripe_says
+):
+    with pytest.raises(PaymentDeclined) as caught:
+        make_gateway(payment_method=payment_method).charge(charge_request())
+
+    assert caught.value.code == code
+    message = str(caught.value)
+    assert f"Stripe declined the card on file ({code})" in message
+    assert stripe_says in message
+    assert message.endswith("Update the card, then retry the order.")
+    assert imitation.payment_intents[0]["id"] in message
+    assert (imitation.charges, imitation.charged_cents) == (0, 0)
+
+
+def test_card_needing_authentication_off_session_is_declined_with_its_code(
+    make_gateway, charge_request, imitation
+):
+    with pytest.raises(PaymentDeclined) as caught:
+        make_gateway(payment_method="pm_card_authenticationRequired").charge(charge_request())
+
+    assert caught.value.code == "authentication_required"
+    assert "authenticate" in str(caught.value)
+    assert imitation.charges == 0
+
+
+def test_retry_after_a_crash_returns_the_first_payment_intent(
+    make_gateway, charge_request, imitation
+):
+    request = charge_request()
+    first = make_gateway().charge(request)
+    # the process died before recording `first`; a new process retries the same command
+    again = make_gateway().charge(request)
+
+    assert again == first
+    assert (imitation.charges, imitation.replays, imitation.duplicate_effects) == (1, 1, 0)
+
+
+def test_response_lost_after_stripe_charged_is_retried_into_the_same_charge(
+    make_gateway, charge_request, imitation
+):
+    gateway = make_gateway()
+    imitation.fail_next(500, after_effect=True)
+    with pytest.raises(RetriableError):
+        gateway.charge(charge_request())
+
+    result = gateway.charge(charge_request())
+
+    assert result.reference == imitation.payment_intents[0]["id"]
+    assert (imitation.charges, imitation.charged_cents) == (1, 16910)
+    assert imitation.duplicate_effects == 0
+
+
+def test_retried_decline_is_replayed_not_attempted_again(make_gateway, charge_request, imitation):
+    gateway = make_gateway(payment_method="pm_card_chargeDeclined")
+    for _ in range(2):
+        with pytest.raises(PaymentDeclined):
+            gateway.charge(charge_request())
+
+    assert len(imitation.payment_intents) == 1
+    assert imitation.replays == 1
+
+
+def test_same_key_with_a_different_amount_is_an_idempotency_conflict(
+    make_gateway, charge_request, imitation
+):
+    gateway = make_gateway()
+    gateway.charge(charge_request())
+
+    with pytest.raises(FatalError) as caught:
+        gateway.charge(charge_request(amount=Money(cents=17000, currency="USD")))
+
+    assert caught.value.code == "idempotency_conflict"
+    assert (imitation.charges, imitation.charged_cents) == (1, 16910)
+
+
+def test_rate_limit_is_retriable_and_honours_retry_after(make_gateway, charge_request, imitation):
+    gateway = make_gateway()
+    imitation.fail_next(429, headers={"Retry-After": "7"})
+
+    with pytest.raises(RetriableError) as caught:
+        gateway.charge(charge_request())
+
+    assert caught.value.code == "rate_limited"
+    assert caught.value.retry_after == 7
+    assert imitation.charges == 0
+    gateway.charge(charge_request())  # the key was never used: the retry charges once
+    assert (imitation.charges, imitation.duplicate_effects) == (1, 0)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retriable(make_gateway, charge_request, imitation, status):
+    imitation.fail_next(status)
+
+    with pytest.raises(RetriableError) as caught:
+        make_gateway().charge(charge_request())
+
+    assert f"HTTP {status}" in str(caught.value)
+    assert imitation.charges == 0
+
+
+def test_unreachable_stripe_is_retriable(charge_request):
+    from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
+
+    options = StripeOptions(api_key=API_KEY, customer="cus_merchant",
+                            payment_method="pm_card_visa",
+                            api_base=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    with pytest.raises(RetriableError) as caught:
+        StripeGateway("stripe-main", options).charge(charge_request())
+
+    assert caught.value.code == "upstream_unreachable"
+
+
+def test_wrong_api_key_is_an_auth_error_that_never_shows_the_key(
+    make_gateway, charge_request, imitation
+):
+    wrong = "sk_test_wrongkey987654321"
+    with pytest.raises(AuthError) as caught:
+        make_gateway(api_key=wrong).charge(charge_request())
+
+    assert "api_key" in str(caught.value)
+    assert wrong not in str(caught.value)
+    assert wrong[-4:] not in str(caught.value)
+    assert imitation.charges == 0
+
+
+def test_refused_key_reported_as_401_is_an_auth_error(make_gateway, imitation):
+    imitation.fail_next(401)
+
+    with pytest.raises(AuthError):
+        make_gateway().check()
+
+
+def test_non_positive_amount_is_refused_without_calling_stripe(
+    make_gateway, charge_request, stripe_server
+):
+    with pytest.raises(FatalError) as caught:
+        make_gateway().charge(charge_request(amount=Money(cents=0, currency="USD")))
+
+    assert caught.value.code == "invalid_amount"
+    assert _posts(stripe_server, "/v1/") == []
+
+
+# -- refunds ----------------------------------------------------------------------
+
+
+def test_partial_then_full_refund_gives_back_exactly_the_charge(
+    make_gateway, charge_request, refund_request, imitation
+):
+    gateway = make_gateway()
+    charge = gateway.charge(charge_request())
+
+    part = gateway.refund(refund_request(charge.reference, 4000, key="refund:7:1"))
+    rest = gateway.refund(refund_request(charge.reference, 12910, key="refund:7:2"))
+
+    assert part.reference.startswith("re_") and rest.reference != part.reference
+    assert (part.amount.cents, rest.amount.cents) == (4000, 12910)
+    assert (imitation.refunds, imitation.refunded_cents) == (2, 16910)
+    first = imitation.refund_objects[0]
+    assert first["payment_intent"] == charge.reference
+    assert first["reason"] == "requested_by_customer"
+    assert first["metadata"] == {
+        "fbs_order_id": "7",
+        "fbs_idempotency_key": "refund:7:1",
+        "fbs_reason": "warehouse cancelled line 2",
+    }
+    with pytest.raises(FatalError) as caught:
+        gateway.refund(refund_request(charge.reference, 1, key="refund:7:3"))
+    assert caught.value.code == "charge_already_refunded"
+
+
+def test_refund_of_more_than_remains_is_refused(
+    make_gateway, charge_request, refund_request, imitation
+):
+    gateway = make_gateway()
+    charge = gateway.charge(charge_request())
+
+    with pytest.raises(FatalError) as caught:
+        gateway.refund(refund_request(charge.reference, 16911))
+
+    assert "greater than unrefunded amount" in str(caught.value)
+    assert imitation.refunds == 0
+
+
+def test_retried_refund_is_made_once(make_gateway, charge_request, refund_request, imitation):
+    gateway = make_gateway()
+    charge = gateway.charge(charge_request())
+    request = refund_request(charge.reference, 5000)
+
+    first = gateway.refund(request)
+    imitation.fail_next(503)
+    with pytest.raises(RetriableError):
+        gateway.refund(request)
+    again = gateway.refund(request)
+
+    assert again == first
+    assert (imitation.refunds, imitation.refunded_cents, imitation.duplicate_effects) == (
+        1,
+        5000,
+        0,
+    )
+
+
+# -- check ------------------------------------------------------------------------
+
+
+def test_check_retrieves_the_configured_customer(make_gateway, stripe_server):
+    make_gateway().check()
+
+    [get] = stripe_server.log.matching("GET", "/v1/customers/")
+    assert get.path == "/v1/customers/cus_merchant"
+    assert get.status == 200
+
+
+def test_check_reports_an_unknown_customer(make_gateway):
+    with pytest.raises(FatalError) as caught:
+        make_gateway(customer="cus_nobody").check()
+
+    assert caught.value.code == "resource_missing"
+    assert "cus_nobody" in str(caught.value)
