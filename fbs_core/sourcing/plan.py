@@ -51,11 +51,27 @@ class _Demand:
     lines: tuple[OrderLine, ...]
 
 
-@dataclass(slots=True)
-class _Candidate:
-    """A priced set of legs, with the keys that rank it."""
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """One warehouse shipping some SKUs as one parcel, priced in cents."""
 
-    legs: tuple[PlanLeg, ...]
+    supplier: str
+    demand_indexes: tuple[int, ...]
+    ship_from_zip: str
+    weight_grams: int
+    shipping: Money
+    distance: float | None
+    landed_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A priced set of legs, with the keys that rank it.
+
+    Candidates are compared in plain integers; only the winner becomes pydantic legs.
+    """
+
+    legs: tuple[_Priced, ...]
     landed_cents: int
     distance: float
 
@@ -154,44 +170,63 @@ class _Planner:
             )
         return self._shipping[key]
 
-    def leg(self, supplier: str, demand_indexes: Sequence[int]) -> PlanLeg:
+    def price(self, supplier: str, demand_indexes: Sequence[int]) -> _Priced:
         """Price one warehouse shipping the given SKUs as one parcel."""
         by_demand = self.sources[supplier]
-        lines: list[PlanLine] = []
+        items = 0
         weight = 0
         for i in demand_indexes:
             offer = by_demand[i]
-            core = offer.core_charge if offer.core_charge.cents else Money.zero(self.currency)
-            for line in self.demands[i].lines:
-                lines.append(
-                    PlanLine(
-                        line_id=line.line_id,
-                        sku=line.sku,
-                        quantity=line.quantity,
-                        unit_cost=offer.unit_cost,
-                        core_charge=core,
-                        weight_grams=offer.weight_grams,
-                    )
-                )
-                weight += offer.weight_grams * line.quantity
+            quantity = self.demands[i].quantity
+            items += _unit_cents(offer) * quantity
+            weight += offer.weight_grams * quantity
         ship_from = by_demand[demand_indexes[0]].ship_from_zip
-        return PlanLeg(
+        shipping = self.shipping(ship_from, weight)
+        return _Priced(
             supplier=supplier,
+            demand_indexes=tuple(demand_indexes),
             ship_from_zip=ship_from,
+            weight_grams=weight,
+            shipping=shipping,
+            distance=self.distance(ship_from),
+            landed_cents=items + shipping.cents,
+        )
+
+    def leg(self, priced: _Priced) -> PlanLeg:
+        """Turn a priced leg into the plan's record of it, one plan line per order line."""
+        by_demand = self.sources[priced.supplier]
+        lines: list[PlanLine] = []
+        for i in priced.demand_indexes:
+            offer = by_demand[i]
+            core = offer.core_charge if offer.core_charge.cents else Money.zero(self.currency)
+            lines.extend(
+                PlanLine(
+                    line_id=line.line_id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    unit_cost=offer.unit_cost,
+                    core_charge=core,
+                    weight_grams=offer.weight_grams,
+                )
+                for line in self.demands[i].lines
+            )
+        return PlanLeg(
+            supplier=priced.supplier,
+            ship_from_zip=priced.ship_from_zip,
             lines=tuple(lines),
-            shipping=self.shipping(ship_from, weight),
-            distance_miles=self.distance(ship_from),
+            shipping=priced.shipping,
+            distance_miles=priced.distance,
         )
 
     def candidate(self, assignment: dict[str, list[int]]) -> _Candidate:
         legs = tuple(
-            self.leg(supplier, indexes)
+            self.price(supplier, indexes)
             for supplier, indexes in sorted(assignment.items(), key=lambda item: min(item[1]))
         )
         return _Candidate(
             legs=legs,
-            landed_cents=sum(leg.landed_cost.cents for leg in legs),
-            distance=sum(_or_inf(leg.distance_miles) for leg in legs),
+            landed_cents=sum(leg.landed_cents for leg in legs),
+            distance=sum(_or_inf(leg.distance) for leg in legs),
         )
 
     def singles(self) -> list[_Candidate]:
@@ -300,27 +335,29 @@ class _Planner:
         )
 
 
-def _explain_single(ranked: list[_Candidate]) -> str:
-    best = ranked[0].legs[0]
+def _explain_single(ranked: list[_Candidate], currency: str) -> str:
+    best, runner = ranked[0].legs[0], ranked[1].legs[0] if len(ranked) > 1 else None
     text = (
-        f"{best.supplier} ({_format_distance(best.distance_miles)}) ships everything for "
-        f"{format_money(best.landed_cost)} landed; "
+        f"{best.supplier} ({_format_distance(best.distance)}) ships everything for "
+        f"{format_money(Money(cents=best.landed_cents, currency=currency))} landed; "
     )
-    if len(ranked) == 1:
+    if runner is None:
         return text + "no other warehouse can fill the whole order."
-    runner = ranked[1].legs[0]
-    text += f"next best {runner.supplier} at {format_money(runner.landed_cost)}"
-    if runner.landed_cost == best.landed_cost:
-        text += f", {_format_distance(runner.distance_miles)} away"
+    text += (
+        f"next best {runner.supplier} at "
+        f"{format_money(Money(cents=runner.landed_cents, currency=currency))}"
+    )
+    if runner.landed_cents == best.landed_cents:
+        text += f", {_format_distance(runner.distance)} away"
     return text + "."
 
 
-def _explain_split(found: _Candidate, exact: bool) -> str:
+def _explain_split(found: _Candidate, exact: bool, currency: str) -> str:
     suppliers = [leg.supplier for leg in found.legs]
     names = ", ".join(suppliers[:4])
     if len(suppliers) > 4:
         names += f" and {len(suppliers) - 4} more"
-    landed = format_money(Money(cents=found.landed_cents, currency=found.legs[0].shipping.currency))
+    landed = format_money(Money(cents=found.landed_cents, currency=currency))
     text = (
         f"Split across {len(found.legs)} warehouses ({names}) for {landed} landed: "
         "no single warehouse stocks every part."
@@ -376,13 +413,13 @@ def choose_plan(
     ranked = planner.singles()
     if ranked:
         return SourcingPlan(
-            legs=ranked[0].legs,
+            legs=tuple(planner.leg(priced) for priced in ranked[0].legs),
             tax=Money.zero(order.currency),
-            explanation=_explain_single(ranked),
+            explanation=_explain_single(ranked, order.currency),
         )
     found, exact = planner.split()
     return SourcingPlan(
-        legs=found.legs,
+        legs=tuple(planner.leg(priced) for priced in found.legs),
         tax=Money.zero(order.currency),
-        explanation=_explain_split(found, exact),
+        explanation=_explain_split(found, exact, order.currency),
     )
