@@ -95,8 +95,12 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s.\-_]", "", text).upper()
 
 
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
 def _blank(value: str | None) -> bool:
-    return value is None or not value.strip()
+    return not _text(value)
 
 
 def normalize_region(region: str | None) -> str | None:
@@ -105,31 +109,30 @@ def normalize_region(region: str | None) -> str | None:
     ``"tx"``, ``" TX "``, ``"Texas"`` and ``"District of Columbia"`` all give the code;
     an unknown region gives None.
     """
-    if _blank(region):
+    code = _text(region).upper()
+    if not code:
         return None
-    assert region is not None
-    code = region.strip().upper()
     if code in STATES or code in TERRITORIES or code in MILITARY or code in FREELY_ASSOCIATED:
         return code
-    return _REGION_BY_NAME.get(_squash(region))
+    return _REGION_BY_NAME.get(_squash(code))
 
 
-def _country_code(country: str | None) -> str | None:
+def _country_code(country: str | None) -> str:
     """Return ``"US"`` for any spelling of the United States, else the country as given."""
-    if _blank(country):
+    given = _text(country)
+    if not given:
         return "US"  # channels that omit the country are domestic-only stores
-    assert country is not None
-    squashed = _squash(country)
+    squashed = _squash(given)
     if squashed in _US_FORMS:
         return "US"
     named = _REGION_BY_NAME.get(squashed)
     if named in TERRITORIES or named in FREELY_ASSOCIATED:
         return named
-    return country.strip().upper() if len(squashed) == 2 else country.strip()
+    return given.upper() if len(squashed) == 2 else given
 
 
 def _place(address: Address, country: str | None = None) -> str:
-    parts = [p.strip() for p in (address.city, address.region) if not _blank(p)]  # type: ignore[union-attr]
+    parts = [_text(p) for p in (address.city, address.region) if not _blank(p)]
     if country:
         parts.append(country)
     return ", ".join(parts) if parts else "an address with no city or state"
@@ -183,7 +186,7 @@ def check_destination(
     if country in TERRITORIES:
         region = country
     elif country != "US":
-        name = _COUNTRY_NAMES.get(country or "", country)
+        name = _COUNTRY_NAMES.get(country, country)
         return DestinationProblem(
             "non_us_destination",
             f"Ships to {_place(address, name)}: fbs only ships within the United States.",
