@@ -374,7 +374,7 @@ class StripeImitation:
         return await self._handle(request, self._retrieve_customer)
 
     async def _unknown(self, request: Request) -> Response:
-        async def unknown(_request: Request, _params: dict[str, Any]) -> dict[str, Any]:
+        def unknown(_request: Request, _params: dict[str, Any]) -> dict[str, Any]:
             raise StripeApiError(
                 404, f"Unrecognized request URL ({request.method}: {request.url.path})."
             )
