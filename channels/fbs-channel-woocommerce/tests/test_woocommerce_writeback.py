@@ -1,0 +1,214 @@
+"""Acknowledgement notes, tracking write-back and completion, against the imitation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fbs_channel_woocommerce.channel import TRACKING_META_KEY, tracking_note
+from fbs_sandbox.serving import serve
+from fbs_sandbox.woocommerce import WooCommerceImitation
+
+from fbs_core.domain import TrackingLine, TrackingPush
+
+
+def push_for(order, *, number="1Z999AA10123456784", carrier="UPS", completes=False, url=None):
+    item = order["line_items"][0]
+    return TrackingPush(
+        idempotency_key=f"track-{order['id']}-{number}",
+        external_order_id=str(order["id"]),
+        carrier=carrier,
+        tracking_number=number,
+        shipped_at=datetime(2025, 3, 2, 15, 30, tzinfo=UTC),
+        lines=(TrackingLine(line_id=str(item["id"]), sku=item["sku"], quantity=1),),
+        completes_order=completes,
+        tracking_url=url,
+    )
+
+
+@pytest.fixture
+def order(store, us_address):
+    return store.add_order(
+        lines=[{"sku": "BRK-1001", "quantity": 1, "price": "49.99"}], shipping=us_address
+    )
+
+
+def writes(server):
+    return [e for e in server.log.entries if e.method in ("POST", "PUT", "DELETE")]
+
+
+def test_acknowledge_adds_one_private_note_however_often_it_is_called(store, channel, order):
+    channel.acknowledge_order(str(order["id"]), "Order accepted for fulfillment.")
+    channel.acknowledge_order(str(order["id"]), "Order accepted for fulfillment.")
+
+    notes = store.notes[order["id"]]
+    assert [(n["note"], n["customer_note"]) for n in notes] == [
+        ("Order accepted for fulfillment.", False)
+    ]
+    assert store.duplicate_effects == 0
+
+
+def test_tracking_goes_through_the_extension_with_a_known_provider(store, channel, order):
+    result = channel.push_tracking(push_for(order))
+
+    [item] = store.trackings[order["id"]]
+    assert result.reference == item["tracking_id"]
+    assert result.already_present is False
+    assert (item["tracking_provider"], item["tracking_number"], item["date_shipped"]) == (
+        "ups",
+        "1Z999AA10123456784",
+        "2025-03-02",
+    )
+    assert store.tracking_pushes == [(order["id"], "1Z999AA10123456784")]
+    assert store.orders[order["id"]]["status"] == "processing"  # not the last parcel
+
+
+def test_a_repeated_push_writes_nothing(store, server, channel, order):
+    first = channel.push_tracking(push_for(order))
+    before = len(writes(server))
+
+    again = channel.push_tracking(push_for(order))
+
+    assert again.already_present is True
+    assert again.reference == first.reference
+    assert len(writes(server)) == before
+    assert store.duplicate_effects == 0
+
+
+def test_an_unknown_carrier_is_sent_as_a_custom_provider_with_its_link(store, channel, order):
+    channel.push_tracking(
+        push_for(
+            order,
+            carrier="Estes Freight",
+            number="EST123",
+            url="https://www.estes-express.com/track/EST123",
+        )
+    )
+
+    [item] = store.trackings[order["id"]]
+    assert item["tracking_provider"] == "Estes Freight"
+    assert item["tracking_link"] == "https://www.estes-express.com/track/EST123"
+
+
+def test_configured_provider_links_fill_in_the_custom_link(store, make_channel, order):
+    channel = make_channel(tracking_provider_links={"AAA Cooper": "https://aaa.test/t/%1$s"})
+
+    channel.push_tracking(push_for(order, carrier="AAA Cooper", number="AC77"))
+
+    assert store.trackings[order["id"]][0]["tracking_link"] == "https://aaa.test/t/AC77"
+
+
+def test_the_last_parcel_completes_the_order_once(store, channel, order):
+    channel.push_tracking(push_for(order, number="1ZA", completes=False))
+    assert store.completed_orders == []
+
+    channel.push_tracking(push_for(order, number="1ZB", completes=True))
+    channel.push_tracking(push_for(order, number="1ZB", completes=True))
+
+    assert store.completed_orders == [order["id"]]
+    assert store.orders[order["id"]]["status"] == "completed"
+    assert [n for _, n in store.tracking_pushes] == ["1ZA", "1ZB"]
+
+
+def test_a_cancelled_order_is_not_marked_completed(store, channel, order):
+    store.set_status(order["id"], "cancelled")
+
+    channel.push_tracking(push_for(order, completes=True))
+
+    assert store.orders[order["id"]]["status"] == "cancelled"
+
+
+@pytest.fixture
+def bare_store():
+    """A store without the Shipment Tracking extension."""
+    return WooCommerceImitation("ck_5f2c0a9e1d", "cs_8b1e77d0c4", shipment_tracking=False)
+
+
+@pytest.fixture
+def bare(bare_store, make_channel):
+    running = serve(bare_store.app)
+    yield running
+    running.stop()
+
+
+def bare_channel(make_channel, bare):
+    return make_channel(url=bare.url)
+
+
+def test_without_the_extension_tracking_becomes_a_customer_note_and_meta(
+    bare_store, bare, make_channel, us_address
+):
+    order = bare_store.add_order(
+        lines=[{"sku": "A", "quantity": 1, "price": "5"}], shipping=us_address
+    )
+    channel = bare_channel(make_channel, bare)
+    push = push_for(order, completes=True)
+
+    result = channel.push_tracking(push)
+
+    notes = bare_store.notes[order["id"]]
+    customer = [n for n in notes if n["customer_note"]]
+    assert [n["note"] for n in customer] == [
+        "Your order has shipped with UPS, tracking number 1Z999AA10123456784."
+    ]
+    assert result.reference == str(customer[0]["id"])
+    stored = bare_store.orders[order["id"]]
+    [meta] = [m for m in stored["meta_data"] if m["key"] == TRACKING_META_KEY]
+    assert [e["tracking_number"] for e in meta["value"]] == ["1Z999AA10123456784"]
+    assert stored["status"] == "completed"
+    assert bare_store.tracking_pushes == []
+
+
+def test_without_the_extension_a_repeat_writes_nothing(bare_store, bare, make_channel, us_address):
+    order = bare_store.add_order(
+        lines=[{"sku": "A", "quantity": 1, "price": "5"}], shipping=us_address
+    )
+    channel = bare_channel(make_channel, bare)
+    first = channel.push_tracking(push_for(order))
+    before = len(writes(bare))
+
+    again = channel.push_tracking(push_for(order))
+
+    assert again.already_present is True
+    assert again.reference == first.reference
+    assert len(writes(bare)) == before
+    assert bare_store.duplicate_effects == 0
+
+
+def test_without_the_extension_a_second_parcel_adds_its_own_entry(
+    bare_store, bare, make_channel, us_address
+):
+    order = bare_store.add_order(
+        lines=[{"sku": "A", "quantity": 2, "price": "5"}], shipping=us_address
+    )
+    channel = bare_channel(make_channel, bare)
+
+    channel.push_tracking(push_for(order, number="1ZA"))
+    channel.push_tracking(push_for(order, number="1ZB", carrier="USPS"))
+
+    [meta] = [
+        m for m in bare_store.orders[order["id"]]["meta_data"] if m["key"] == TRACKING_META_KEY
+    ]
+    assert [e["tracking_number"] for e in meta["value"]] == ["1ZA", "1ZB"]
+    assert len([n for n in bare_store.notes[order["id"]] if n["customer_note"]]) == 2
+
+
+def test_a_note_written_before_a_crash_is_not_written_again(
+    bare_store, bare, make_channel, us_address
+):
+    order = bare_store.add_order(
+        lines=[{"sku": "A", "quantity": 1, "price": "5"}], shipping=us_address
+    )
+    channel = bare_channel(make_channel, bare)
+    push = push_for(order)
+    channel.push_tracking(push)
+    # As if the process died after the note was posted but before the meta was saved.
+    bare_store.patch_order(order["id"], {"meta_data": []})
+
+    channel.push_tracking(push)
+
+    assert [n["note"] for n in bare_store.notes[order["id"]] if n["customer_note"]] == [
+        tracking_note(push)
+    ]
+    assert bare_store.duplicate_effects == 0
+    assert any(m["key"] == TRACKING_META_KEY for m in bare_store.orders[order["id"]]["meta_data"])
