@@ -1,0 +1,177 @@
+"""Standard checks every plugin type should pass, with no network.
+
+Subclass the matching contract in a test module under a ``Test`` name and set the class
+attributes; pytest collects only the subclass (the bases have no ``Test`` prefix)::
+
+    import fbs_supplier_example.plugin
+    from fbs_core.testing.contracts import SupplierContract
+
+
+    class TestExampleSupplier(SupplierContract):
+        plugin = fbs_supplier_example.plugin
+        type_name = "example"
+        sample_options = {"base_url": "https://api.example.test", "api_key": "k"}
+
+The checks: the ``fbs`` entry point exists, targets ``plugin`` and loads; the registration
+hook yields exactly ``type_name`` as the right record class; ``options_model`` accepts
+``sample_options`` and rejects an unknown key; ``factory`` builds without network I/O an
+adapter of the right base class; and no secret from ``sample_options`` shows in the
+``repr()``/``str()`` of the adapter or of its options.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import socket
+from types import ModuleType
+from typing import Any, ClassVar
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from ..adapters import Adapter, OrderSource, PaymentGateway, Supplier, TrackingSink
+from ..config import secret_values
+from ..plugins import ENTRY_POINT_GROUP, make_plugin_manager
+from ..types import OrderSourceType, PaymentGatewayType, PluginType, SupplierType, TrackingSinkType
+
+UNKNOWN_OPTION = "surely_not_an_option_of_this_plugin"
+
+
+class NetworkBlocked(AssertionError):
+    """Raised when code under a contract check tries to open a network connection."""
+
+
+class PluginContract:
+    """What the four contracts share; subclass one of them, not this."""
+
+    plugin: ClassVar[ModuleType]
+    """The module the ``fbs`` entry point targets (``<package>.plugin``)."""
+    type_name: ClassVar[str]
+    """The type the plugin registers, as written in ``type =``."""
+    sample_options: ClassVar[dict[str, Any]]
+    """Options that must validate; secrets may be plain strings here."""
+    entry_point_name: ClassVar[str | None] = None
+    """The entry point's name, if the plugin's distribution has several in ``fbs``."""
+
+    hook_name: ClassVar[str]
+    record_class: ClassVar[type[PluginType]]
+    adapter_class: ClassVar[type[Adapter]]
+
+    # -- helpers ----------------------------------------------------------------
+
+    def plugin_entry_point(self) -> importlib.metadata.EntryPoint:
+        """The ``fbs`` entry point of this plugin (by name, else by target module)."""
+        points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if self.entry_point_name is not None:
+            matches = [ep for ep in points if ep.name == self.entry_point_name]
+        else:
+            matches = [ep for ep in points if ep.module == self.plugin.__name__]
+        assert matches, (
+            f"no '{ENTRY_POINT_GROUP}' entry point "
+            + (f"named {self.entry_point_name!r}" if self.entry_point_name else "")
+            + f" targeting {self.plugin.__name__}; add it under [project.entry-points.fbs]"
+        )
+        return matches[0]
+
+    def registered_records(self) -> list[PluginType]:
+        """What the plugin's registration hook yields, called through a real manager."""
+        pm = make_plugin_manager(load_entrypoints=False)
+        name = f"contract:{self.plugin.__name__}"
+        pm.register(self.plugin, name=name)
+        pm.check_pending()
+        found, failures = pm.collect(self.hook_name)
+        assert not [f for f in failures if f.plugin == name], failures
+        return [record for offers in found.values() for plugin, record in offers if plugin == name]
+
+    def record(self) -> PluginType:
+        """The registration record named ``type_name``."""
+        matches = [r for r in self.registered_records() if r.name == self.type_name]
+        assert matches, f"{self.hook_name}() does not yield a type named {self.type_name!r}"
+        return matches[0]
+
+    def options(self) -> BaseModel:
+        """``sample_options`` validated by the type's options model."""
+        return self.record().options_model.model_validate(self.sample_options)
+
+    def build(self, monkeypatch: pytest.MonkeyPatch) -> Any:
+        """Build the adapter with every outgoing connection and DNS lookup refused."""
+
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise NetworkBlocked(f"{self.type_name}: factory tried to use the network: {args}")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(socket.socket, "connect", refuse)
+            patched.setattr(socket.socket, "connect_ex", refuse)
+            patched.setattr(socket, "getaddrinfo", refuse)
+            return self.record().factory("contract-test", self.options())
+
+    # -- the checks -------------------------------------------------------------
+
+    def test_entry_point_targets_plugin_and_loads(self) -> None:
+        """The ``fbs`` entry point exists, points at ``plugin`` and loads it."""
+        ep = self.plugin_entry_point()
+        assert ep.module == self.plugin.__name__, f"{ep.name} targets {ep.value}"
+        assert ep.load() is self.plugin
+
+    def test_registers_exactly_type_name(self) -> None:
+        """The registration hook yields ``type_name`` and nothing else, as the right record."""
+        records = self.registered_records()
+        assert [r.name for r in records] == [self.type_name]
+        assert isinstance(records[0], self.record_class)
+
+    def test_options_accept_sample_options(self) -> None:
+        """``sample_options`` validate."""
+        assert isinstance(self.options(), BaseModel)
+
+    def test_options_reject_unknown_key(self) -> None:
+        """A misspelled key in ``fbs.toml`` is an error, not a silent default."""
+        model = self.record().options_model
+        with pytest.raises(ValidationError) as info:
+            model.model_validate({**self.sample_options, UNKNOWN_OPTION: 1})
+        assert any(e["type"] == "extra_forbidden" for e in info.value.errors())
+
+    def test_factory_builds_without_network(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Building an instance makes no connection and yields the right adapter class."""
+        adapter = self.build(monkeypatch)
+        assert isinstance(adapter, self.adapter_class)
+        assert adapter.name == "contract-test"
+
+    def test_no_secret_in_repr(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """No SecretStr value shows in repr()/str() of the adapter or its options."""
+        options = self.options()
+        adapter = self.build(monkeypatch)
+        for secret in secret_values(options):
+            for shown in (repr(adapter), str(adapter), repr(options), str(options)):
+                assert secret not in shown, "a secret option value is visible"
+
+
+class OrderSourceContract(PluginContract):
+    """Checks for a channel plugin's ``fbs_order_sources()`` type."""
+
+    hook_name = "fbs_order_sources"
+    record_class = OrderSourceType
+    adapter_class = OrderSource
+
+
+class TrackingSinkContract(PluginContract):
+    """Checks for a ``fbs_tracking_sinks()`` type."""
+
+    hook_name = "fbs_tracking_sinks"
+    record_class = TrackingSinkType
+    adapter_class = TrackingSink
+
+
+class PaymentGatewayContract(PluginContract):
+    """Checks for a payment plugin's ``fbs_payment_gateways()`` type."""
+
+    hook_name = "fbs_payment_gateways"
+    record_class = PaymentGatewayType
+    adapter_class = PaymentGateway
+
+
+class SupplierContract(PluginContract):
+    """Checks for a supplier plugin's ``fbs_suppliers()`` type."""
+
+    hook_name = "fbs_suppliers"
+    record_class = SupplierType
+    adapter_class = Supplier
