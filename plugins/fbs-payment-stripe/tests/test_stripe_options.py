@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from types import SimpleNamespace
 
 import fbs_payment_stripe.plugin
 import pytest
@@ -11,8 +12,10 @@ from fbs_payment_stripe.errors import from_stripe, redact
 from fbs_payment_stripe.gateway import (
     StripeGateway,
     StripeOptions,
+    charge_result,
     payment_intent_params,
     refund_params,
+    refund_result,
 )
 from pydantic import ValidationError
 
@@ -120,3 +123,60 @@ def test_server_error_stripe_marks_as_not_retryable_is_fatal():
     error = stripe.APIError("no", http_status=500, headers={"Stripe-Should-Retry": "false"})
 
     assert type(from_stripe(error, "charging")) is FatalError
+
+
+def _intent(status, **fields):
+    return SimpleNamespace(id="pi_123", status=status, **fields)
+
+
+def test_succeeded_intent_is_the_amount_stripe_received(charge_request):
+    result = charge_result(_intent("succeeded", amount_received=16910), charge_request())
+
+    assert (result.reference, result.amount.cents, result.amount.currency) == (
+        "pi_123",
+        16910,
+        "USD",
+    )
+
+
+@pytest.mark.parametrize(
+    ("intent", "code"),
+    [
+        (_intent("requires_action"), "authentication_required"),
+        (
+            _intent(
+                "requires_payment_method",
+                last_payment_error=SimpleNamespace(
+                    code="card_declined", decline_code="expired_card", message="Expired."
+                ),
+            ),
+            "expired_card",
+        ),
+    ],
+)
+def test_intent_waiting_for_the_cardholder_is_declined(charge_request, intent, code):
+    with pytest.raises(PaymentDeclined) as caught:
+        charge_result(intent, charge_request())
+
+    assert caught.value.code == code
+    assert "pi_123" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", ["processing", "canceled", "requires_capture", "string"])
+def test_intent_in_any_other_status_is_not_counted_as_money(charge_request, status):
+    with pytest.raises(FatalError) as caught:
+        charge_result(_intent(status), charge_request())
+
+    assert caught.value.code == "payment_incomplete"
+    assert repr(status) in str(caught.value)
+
+
+@pytest.mark.parametrize(("status", "ok"), [("succeeded", True), ("pending", True),
+                                            ("failed", False), ("canceled", False)])  # fmt: skip
+def test_refund_counts_only_when_stripe_accepted_it(refund_request, status, ok):
+    refund = SimpleNamespace(id="re_1", status=status, amount=500)
+    if ok:
+        assert refund_result(refund, refund_request("pi_123", 500)).amount.cents == 500
+    else:
+        with pytest.raises(FatalError, match="has not gone back"):
+            refund_result(refund, refund_request("pi_123", 500))
