@@ -174,9 +174,11 @@ class FbsPluginManager(pluggy.PluginManager):
     def decide(self, hook_name: str, **kwargs: Any) -> Any:
         """Call a firstresult hook impl by impl and return the first non-None answer.
 
-        Order is pluggy's: tryfirst, normal, then trylast (the core's defaults), later
-        registrations first within each. An impl that raises is logged, recorded in
-        :attr:`failures` and skipped, so the next impl (ultimately the default) answers.
+        Order is pluggy's: tryfirst, normal, then trylast (the core's defaults). Within
+        tryfirst and normal the later registration runs first; within trylast the earlier
+        one does, so the core's default (registered first) precedes a plugin's trylast.
+        An impl that raises is logged, recorded in :attr:`failures` and skipped, so the
+        next impl (ultimately the default) answers.
         Returns None if no impl answers.
         """
         for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
