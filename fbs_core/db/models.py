@@ -1,0 +1,298 @@
+"""SQLAlchemy rows. Only ``fbs_core.db`` imports this module's classes' library.
+
+Every row carries ``merchant_id`` so one database can serve many merchants.
+Money columns are integer cents with the currency stored beside them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import UTCDateTime, utcnow
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+"""SQLite only autoincrements ``INTEGER PRIMARY KEY``; elsewhere ids are 64-bit."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every fbs table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class InstanceStateRow(Base):
+    """Poll bookkeeping for one configured channel or supplier instance."""
+
+    __tablename__ = "instance_states"
+    __table_args__ = (UniqueConstraint("merchant_id", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderRow(Base):
+    """An order, unique per (merchant, channel instance, external order id)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "channel", "external_id"),
+        Index("ix_orders_merchant_status", "merchant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(24))
+    hold_reason: Mapped[str | None] = mapped_column(String(64))
+    hold_message: Mapped[str | None] = mapped_column(Text)
+    held_from: Mapped[str | None] = mapped_column(String(24))
+    """The status the order was in when it was held: where approval resumes."""
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    ship_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    buyer_paid: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    upstream_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    charge_generation: Mapped[int] = mapped_column(Integer, default=0)
+    source_generation: Mapped[int] = mapped_column(Integer, default=0)
+    po_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list[OrderLineRow]] = relationship(
+        back_populates="order",
+        cascade="all, delete-orphan",
+        lazy="selectin",  # lines are needed wherever an order is
+        order_by="OrderLineRow.id",
+    )
+
+
+class OrderLineRow(Base):
+    """A line of an order as the channel reported it, with what has shipped."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_id: Mapped[str] = mapped_column(String(100))
+    sku: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[OrderRow] = relationship(back_populates="lines", lazy="raise")
+
+
+class SourcingPlanRow(Base):
+    """A sourcing plan chosen for an order, kept with its numbers so the choice is visible."""
+
+    __tablename__ = "sourcing_plans"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+    parts_cents: Mapped[int] = mapped_column(BigInteger)
+    core_charges_cents: Mapped[int] = mapped_column(BigInteger)
+    shipping_cents: Mapped[int] = mapped_column(BigInteger)
+    tax_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChargeRow(Base):
+    """One attempt to charge the merchant's card for an order."""
+
+    __tablename__ = "charges"
+    __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    gateway: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    """``pending``, ``succeeded`` or ``failed``."""
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    parts_cents: Mapped[int] = mapped_column(BigInteger)
+    core_charges_cents: Mapped[int] = mapped_column(BigInteger)
+    shipping_cents: Mapped[int] = mapped_column(BigInteger)
+    tax_cents: Mapped[int] = mapped_column(BigInteger)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RefundRow(Base):
+    """Money given back on a charge, with why."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    charge_id: Mapped[int] = mapped_column(ForeignKey("charges.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    core_charges_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PurchaseOrderRow(Base):
+    """A purchase order sent (or to be sent) to one warehouse; ``po_number`` is our id."""
+
+    __tablename__ = "purchase_orders"
+    __table_args__ = (UniqueConstraint("merchant_id", "po_number"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    po_number: Mapped[str] = mapped_column(String(100))
+    supplier: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(24))
+    supplier_reference: Mapped[str | None] = mapped_column(String(200))
+    ship_from_zip: Mapped[str] = mapped_column(String(10), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    shipping_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The share of the charged tax that belongs to this purchase order's parts."""
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list[PurchaseOrderLineRow]] = relationship(
+        back_populates="purchase_order",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="PurchaseOrderLineRow.id",
+    )
+
+
+class PurchaseOrderLineRow(Base):
+    """One part on a purchase order."""
+
+    __tablename__ = "purchase_order_lines"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    line_id: Mapped[str] = mapped_column(String(100))
+    sku: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_cost_cents: Mapped[int] = mapped_column(BigInteger)
+    core_charge_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    purchase_order: Mapped[PurchaseOrderRow] = relationship(back_populates="lines", lazy="raise")
+
+
+class ShipmentRow(Base):
+    """A parcel a warehouse shipped, unique per (supplier instance, its shipment id)."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("merchant_id", "supplier", "shipment_id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"))
+    supplier: Mapped[str] = mapped_column(String(100))
+    shipment_id: Mapped[str] = mapped_column(String(200))
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_number: Mapped[str] = mapped_column(String(200))
+    tracking_url: Mapped[str | None] = mapped_column(Text)
+    shipped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lines: Mapped[list[Any]] = mapped_column(JSON)
+    tracking_pushed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimelineEventRow(Base):
+    """One entry of an order's history."""
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(24))
+    message: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OutboxCommandRow(Base):
+    """An outbound side effect, written in the transaction of the change that needs it.
+
+    Workers claim due commands with a lease, run them against the plugin, and record the
+    result; ``idempotency_key`` is derived from our ids and is what the remote dedupes on.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "idempotency_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    target: Mapped[str] = mapped_column(String(100))
+    """The instance the command talks to (a channel, supplier or gateway name)."""
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """``pending``, ``running``, ``done``, ``failed`` or ``cancelled``."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

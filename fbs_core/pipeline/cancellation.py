@@ -1,0 +1,82 @@
+"""Cancellation: stop what has not started, ask warehouses to stop the rest, refund."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..db import repository as repo
+from ..domain import OrderStatus
+from . import transitions as t
+from .context import PipelineContext
+from .money import cores_cents, enqueue_refund, goods_cents
+from .progress import finish_cancellation_if_settled
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..db.models import OrderRow, PurchaseOrderRow
+
+STOPPABLE = ("source", "charge", "place_po", "acknowledge")
+
+
+def cancel_order(
+    ctx: PipelineContext, session: Session, order: OrderRow, *, actor: str, reason: str
+) -> None:
+    """Cancel an order at whatever stage it is.
+
+    Before a purchase order is sent the charge is voided (never made) or refunded; after,
+    each warehouse is asked to cancel, and what it cancels is refunded. Commands already
+    running finish and see ``cancel_requested`` when their results are recorded.
+    """
+    if OrderStatus(order.status).is_final:
+        return
+    order.cancel_requested = True
+    t.record(ctx, session, order, "cancel_requested", reason, actor=actor)
+    for command in repo.commands_for(session, order.id, statuses=("pending", "failed")):
+        if command.kind in STOPPABLE or command.status == "failed":
+            command.status = "cancelled"
+            command.updated_at = ctx.now()
+            _void_effect(ctx, session, command.kind, command.idempotency_key, command.payload)
+    for po in repo.purchase_orders_for(session, order.id):
+        if po.status in ("placed", "partially_shipped"):
+            po.status = "cancel_requested"
+            t.enqueue(
+                ctx,
+                session,
+                order,
+                kind="cancel_po",
+                target=po.supplier,
+                key=f"cancel:{po.po_number}",
+                payload={"po_number": po.po_number},
+            )
+        elif po.status == "cancelled":
+            refund_unsent_po(ctx, session, order, po)
+    finish_cancellation_if_settled(ctx, session, order)
+
+
+def _void_effect(
+    ctx: PipelineContext, session: Session, kind: str, key: str, payload: dict[str, object]
+) -> None:
+    if kind == "charge":
+        charge = repo.charge_by_key(session, ctx.merchant_id, key)
+        if charge is not None and charge.status == "pending":
+            charge.status = "cancelled"
+    elif kind == "place_po":
+        po = repo.purchase_order_by_number(session, ctx.merchant_id, str(payload["po_number"]))
+        if po is not None and po.status in ("pending", "failed"):
+            po.status = "cancelled"
+
+
+def refund_unsent_po(
+    ctx: PipelineContext, session: Session, order: OrderRow, po: PurchaseOrderRow
+) -> None:
+    """Refund everything charged for a purchase order that never reached the warehouse."""
+    enqueue_refund(
+        ctx,
+        session,
+        order,
+        key=f"refund:{po.po_number}",
+        amount_cents=goods_cents(po) + po.shipping_cents + po.tax_cents,
+        core_charges_cents=cores_cents(po),
+        reason=f"Purchase order {po.po_number} was never sent: order cancelled.",
+    )

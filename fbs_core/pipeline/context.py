@@ -1,0 +1,54 @@
+"""What every pipeline step needs: database, adapters, plugin hooks, rules, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..db.types import utcnow
+from ..hookspecs import NOTIFICATION_HOOKS
+
+if TYPE_CHECKING:
+    from ..config import SchedulerSettings
+    from ..db import Database
+    from ..domain import FulfillmentRules
+    from ..plugins import FbsPluginManager
+    from ..runtime import Runtime
+
+
+@dataclass
+class PipelineContext:
+    """Shared, read-only state of one pipeline (one merchant's configuration)."""
+
+    db: Database
+    runtime: Runtime
+    merchant_id: str
+    rules: FulfillmentRules
+    scheduler: SchedulerSettings
+    clock: Callable[[], datetime] = utcnow
+    _notified_events: frozenset[str] | None = field(default=None, repr=False)
+
+    @property
+    def pm(self) -> FbsPluginManager:
+        """The plugin manager."""
+        return self.runtime.pm
+
+    def now(self) -> datetime:
+        """The current time (UTC); tests may pass a fake clock."""
+        return self.clock()
+
+    def notified_events(self) -> frozenset[str]:
+        """Events some plugin listens to; others get no notify command at all."""
+        if self._notified_events is None:
+            self._notified_events = frozenset(
+                event
+                for event, hook in NOTIFICATION_HOOKS.items()
+                if getattr(self.pm.hook, hook).get_hookimpls()
+            )
+        return self._notified_events
+
+    def decide(self, hook_name: str, **kwargs: Any) -> Any:
+        """Ask a firstresult decision hook, isolating plugins that raise."""
+        return self.pm.decide(hook_name, **kwargs)

@@ -1,0 +1,200 @@
+"""The ``charge`` command: charge the merchant's card once for an order's plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...db import repository as repo
+from ...db.models import ChargeRow
+from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, SourcingPlan
+from ...errors import AdapterError, FatalError
+from .. import transitions as t
+from ..money import enqueue_refund
+from ..progress import finish_cancellation_if_settled
+from .base import Command, Handler
+from .purchasing import create_purchase_orders
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ...db.models import OrderRow, OutboxCommandRow, SourcingPlanRow
+    from ..context import PipelineContext
+
+
+def payment_gateway_name(ctx: PipelineContext) -> str | None:
+    """The one enabled payment instance, or None when none is configured."""
+    names = sorted(ctx.runtime.payments)
+    return names[0] if names else None
+
+
+def enqueue_charge(
+    ctx: PipelineContext, session: Session, order: OrderRow, plan_row: SourcingPlanRow
+) -> None:
+    """Write a pending charge for the plan and the command that performs it.
+
+    The key carries a generation: a retry after a decline is a new charge attempt
+    (the gateway remembers the declined key), while a crash-retry reuses the same key.
+    """
+    gateway = payment_gateway_name(ctx)
+    if gateway is None:
+        t.hold(
+            ctx,
+            session,
+            order,
+            "no_payment_gateway",
+            "No payment gateway is configured in [payments].",
+        )
+        return
+    order.charge_generation += 1
+    key = f"{ctx.merchant_id}-charge-{order.id}-{order.charge_generation}"
+    currency = plan_row.currency
+    session.add(
+        ChargeRow(
+            merchant_id=ctx.merchant_id,
+            order_id=order.id,
+            idempotency_key=key,
+            gateway=gateway,
+            status="pending",
+            currency=currency,
+            amount_cents=plan_row.total_cents,
+            parts_cents=plan_row.parts_cents,
+            core_charges_cents=plan_row.core_charges_cents,
+            shipping_cents=plan_row.shipping_cents,
+            tax_cents=plan_row.tax_cents,
+            created_at=ctx.now(),
+            updated_at=ctx.now(),
+        )
+    )
+    t.enqueue(
+        ctx,
+        session,
+        order,
+        kind="charge",
+        target=gateway,
+        key=key,
+        payload={
+            "order_id": order.id,
+            "order_reference": order.number,
+            "currency": currency,
+            "amount_cents": plan_row.total_cents,
+            "parts_cents": plan_row.parts_cents,
+            "core_charges_cents": plan_row.core_charges_cents,
+            "shipping_cents": plan_row.shipping_cents,
+            "tax_cents": plan_row.tax_cents,
+        },
+    )
+
+
+class ChargeHandler(Handler):
+    """Charge the card on file; on success create the purchase orders."""
+
+    kind = "charge"
+
+    def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
+        gateway = ctx.runtime.payments.get(command.target)
+        if gateway is None:
+            raise FatalError(
+                f"payment instance {command.target!r} is not configured", code="no_payment_gateway"
+            )
+        p = command.payload
+        currency = p["currency"]
+
+        def money(name: str) -> Money:
+            return Money(cents=p[name], currency=currency)
+
+        request = ChargeRequest(
+            idempotency_key=command.key,
+            order_id=p["order_id"],
+            order_reference=p["order_reference"],
+            amount=money("amount_cents"),
+            breakdown=ChargeBreakdown(
+                parts=money("parts_cents"),
+                core_charges=money("core_charges_cents"),
+                shipping=money("shipping_cents"),
+                tax=money("tax_cents"),
+            ),
+            description=f"Parts for order {p['order_reference']}",
+            metadata={"merchant_id": ctx.merchant_id},
+        )
+        result = gateway.charge(request)
+        return {"reference": result.reference, "amount_cents": result.amount.cents}
+
+    def apply(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        result: dict[str, Any],
+    ) -> None:
+        charge = repo.charge_by_key(session, ctx.merchant_id, command.idempotency_key)
+        if charge is None or order is None:
+            return
+        charge.status = "succeeded"
+        charge.reference = result["reference"]
+        charge.updated_at = ctx.now()
+        amount = Money(cents=charge.amount_cents, currency=charge.currency)
+        if order.cancel_requested:
+            t.record(
+                ctx,
+                session,
+                order,
+                "charged",
+                f"Charged {amount}; refunding because the order was cancelled.",
+            )
+            enqueue_refund(
+                ctx,
+                session,
+                order,
+                key=f"refund:{command.idempotency_key}",
+                amount_cents=charge.amount_cents,
+                core_charges_cents=charge.core_charges_cents,
+                reason="Order cancelled before any purchase order was sent.",
+            )
+            finish_cancellation_if_settled(ctx, session, order)
+            return
+        t.set_status(
+            ctx,
+            session,
+            order,
+            OrderStatus.charged,
+            f"Charged {amount} to the card on file.",
+            data={"amount_cents": charge.amount_cents, "reference": charge.reference},
+        )
+        plan_row = repo.active_plan(session, order.id)
+        if plan_row is None:
+            return
+        plan = SourcingPlan.model_validate(plan_row.plan)
+        create_purchase_orders(ctx, session, order, plan.legs, tax_cents=plan_row.tax_cents)
+
+    def on_fatal(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: AdapterError,
+    ) -> None:
+        charge = repo.charge_by_key(session, ctx.merchant_id, command.idempotency_key)
+        if charge is not None:
+            charge.status = "failed"
+            charge.error = f"{error.code}: {error.message}"
+            charge.updated_at = ctx.now()
+        if order is None:
+            return
+        if order.cancel_requested:
+            finish_cancellation_if_settled(ctx, session, order)
+            return
+        t.hold(ctx, session, order, error.code, error.message)
+
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        # The charge may or may not have happened; it stays pending and a retry
+        # reuses the same key, so the gateway answers with the first outcome.
+        super().on_give_up(ctx, session, command, order, error)

@@ -1,0 +1,108 @@
+"""The ``refund`` command: give money back on the merchant's charge."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...db import repository as repo
+from ...domain import Money, RefundRequest
+from ...errors import AdapterError, FatalError
+from .. import transitions as t
+from .base import Command, Handler
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ...db.models import OrderRow, OutboxCommandRow
+    from ..context import PipelineContext
+
+
+class RefundHandler(Handler):
+    """Refund once per key; a failure is recorded on the order, which stays as it is."""
+
+    kind = "refund"
+
+    def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
+        gateway = ctx.runtime.payments.get(command.target)
+        if gateway is None:
+            raise FatalError(
+                f"payment instance {command.target!r} is not configured", code="no_payment_gateway"
+            )
+        p = command.payload
+        result = gateway.refund(
+            RefundRequest(
+                idempotency_key=command.key,
+                order_id=p["order_id"],
+                charge_reference=p["charge_reference"],
+                amount=Money(cents=p["amount_cents"], currency=p["currency"]),
+                reason=p["reason"],
+                metadata={"merchant_id": ctx.merchant_id},
+            )
+        )
+        return {"reference": result.reference, "amount_cents": result.amount.cents}
+
+    def apply(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        result: dict[str, Any],
+    ) -> None:
+        refund = repo.refund_by_key(session, ctx.merchant_id, command.idempotency_key)
+        if refund is None or order is None:
+            return
+        refund.status = "succeeded"
+        refund.reference = result["reference"]
+        charge = next(c for c in repo.charges_for(session, order.id) if c.id == refund.charge_id)
+        charge.refunded_cents += refund.amount_cents
+        charge.updated_at = ctx.now()
+        amount = Money(cents=refund.amount_cents, currency=refund.currency)
+        t.record(
+            ctx,
+            session,
+            order,
+            "refunded",
+            f"Refunded {amount}: {refund.reason}",
+            data={"amount_cents": refund.amount_cents, "reference": refund.reference},
+        )
+
+    def on_fatal(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: AdapterError,
+    ) -> None:
+        self._failed(ctx, session, command, order, error.message)
+
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        self._failed(ctx, session, command, order, error)
+
+    def _failed(
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        why: str,
+    ) -> None:
+        refund = repo.refund_by_key(session, ctx.merchant_id, command.idempotency_key)
+        if refund is not None:
+            refund.status = "failed"
+        if order is not None:
+            t.record(
+                ctx,
+                session,
+                order,
+                "refund_failed",
+                f"Refund {command.idempotency_key} failed: {why}. Retry the order to try again.",
+            )

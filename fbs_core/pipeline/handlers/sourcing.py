@@ -1,0 +1,250 @@
+"""The ``source`` command: ask warehouses for offers and choose a plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...db import repository as repo
+from ...db.models import SourcingPlanRow
+from ...domain import Address, Money, NoPlan, Offer, Order, OrderStatus, SourcingPlan
+from ...domain.rules import NoStockPolicy
+from ...errors import AdapterError, RetriableError
+from .. import transitions as t
+from ..cancellation import cancel_order
+from ..progress import finish_cancellation_if_settled
+from .base import Command, Handler
+from .charging import enqueue_charge
+from .purchasing import create_purchase_orders
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ...db.models import OrderRow, OutboxCommandRow
+    from ..context import PipelineContext
+
+
+def shipping_estimator(ctx: PipelineContext):  # noqa: ANN201 - see hookspecs.ShippingEstimator
+    """Return ``estimate(origin_zip, destination, weight_grams, currency) -> Money``."""
+
+    def estimate(origin_zip: str, destination: Address, weight_grams: int, currency: str) -> Money:
+        money = ctx.decide(
+            "fbs_shipping_estimate",
+            origin_zip=origin_zip,
+            destination=destination,
+            weight_grams=weight_grams,
+            currency=currency,
+        )
+        if money is None:
+            raise RetriableError("no plugin could estimate shipping", code="no_shipping_estimate")
+        return money
+
+    return estimate
+
+
+def gather_offers(
+    ctx: PipelineContext, skus: list[str], exclude: set[str]
+) -> tuple[list[Offer], list[str]]:
+    """Ask every enabled warehouse except ``exclude``; a failing one is skipped and named."""
+    offers: list[Offer] = []
+    errors: list[str] = []
+    for name, supplier in ctx.runtime.suppliers.items():
+        if name in exclude:
+            continue
+        try:
+            found = supplier.offers(skus)
+        except AdapterError as exc:
+            errors.append(f"{name}: {exc.message}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop sourcing
+            supplier.log.exception("offers() failed")
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        offers.extend(offer.model_copy(update={"supplier": name}) for offer in found)
+    return offers, errors
+
+
+def plan_for(ctx: PipelineContext, order: Order, exclude: set[str]) -> dict[str, Any]:
+    """Choose a plan for ``order`` (or its remaining lines); JSON-able result."""
+    skus = sorted({line.sku for line in order.lines})
+    offers, errors = gather_offers(ctx, skus, exclude)
+    if errors and len(errors) >= len(ctx.runtime.suppliers) - len(exclude):
+        raise RetriableError("no warehouse answered: " + "; ".join(errors))
+    decision = ctx.decide(
+        "fbs_sourcing_plan",
+        order=order,
+        offers=offers,
+        rules=ctx.rules,
+        estimate_shipping=shipping_estimator(ctx),
+    )
+    if isinstance(decision, NoPlan):
+        return {"no_plan": decision.model_dump(mode="json"), "errors": errors}
+    if not isinstance(decision, SourcingPlan):
+        raise RetriableError("no plugin chose a sourcing plan", code="no_sourcing_plan")
+    tax = ctx.decide("fbs_tax_estimate", order=order, plan=decision, rules=ctx.rules)
+    plan = decision.model_copy(update={"tax": tax or Money.zero(decision.currency)})
+    return {"plan": plan.model_dump(mode="json"), "errors": errors}
+
+
+class SourceHandler(Handler):
+    """Plan an approved order, or re-plan the lines of a purchase order a warehouse refused."""
+
+    kind = "source"
+
+    def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
+        with ctx.db.transaction() as session:
+            row = repo.get_order(session, ctx.merchant_id, command.order_id or 0)
+            if row is None or row.cancel_requested:
+                return {"skip": True}
+            order = repo.order_to_domain(row)
+            po_number = command.payload.get("resource_po")
+            if po_number:
+                po = repo.purchase_order_by_number(session, ctx.merchant_id, po_number)
+                wanted = {line.line_id: line.quantity for line in po.lines} if po else {}
+                lines = tuple(
+                    line.model_copy(update={"quantity": wanted[line.line_id]})
+                    for line in order.lines
+                    if line.line_id in wanted
+                )
+                order = order.model_copy(update={"lines": lines})
+        return plan_for(ctx, order, set(command.payload.get("exclude", [])))
+
+    def apply(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        result: dict[str, Any],
+    ) -> None:
+        if order is None or result.get("skip"):
+            return
+        if order.cancel_requested:
+            finish_cancellation_if_settled(ctx, session, order)
+            return
+        if command.payload.get("generation") != order.source_generation:
+            return  # a newer version of the order is being sourced
+        for error in result.get("errors", []):
+            t.record(
+                ctx, session, order, "supplier_unavailable", f"Skipped while sourcing: {error}"
+            )
+        if command.payload.get("resource_po"):
+            self._apply_resource(ctx, session, command, order, result)
+            return
+        if order.status != OrderStatus.approved:
+            return
+        if "no_plan" in result:
+            no_plan = NoPlan.model_validate(result["no_plan"])
+            if no_plan.reason == "no_stock" and ctx.rules.on_no_stock == NoStockPolicy.cancel:
+                cancel_order(ctx, session, order, actor="system", reason=no_plan.message)
+            else:
+                t.hold(ctx, session, order, no_plan.reason, no_plan.message)
+            return
+        plan = SourcingPlan.model_validate(result["plan"])
+        plan_row = store_plan(ctx, session, order, plan)
+        t.set_status(
+            ctx,
+            session,
+            order,
+            OrderStatus.sourced,
+            plan.explanation,
+            data={"total_cents": plan.total.cents, "legs": len(plan.legs)},
+        )
+        drift = price_drift(ctx, repo.order_to_domain(order), plan)
+        if drift:
+            t.hold(ctx, session, order, "price_drift", drift)
+            return
+        enqueue_charge(ctx, session, order, plan_row)
+
+    def _apply_resource(
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow,
+        result: dict[str, Any],
+    ) -> None:
+        po_number = command.payload["resource_po"]
+        old = repo.purchase_order_by_number(session, ctx.merchant_id, po_number)
+        if old is None or old.status != "failed":
+            return
+        if "no_plan" in result:
+            message = NoPlan.model_validate(result["no_plan"]).message
+            t.hold(
+                ctx, session, order, "no_stock", f"{old.supplier} refused {po_number} and {message}"
+            )
+            return
+        plan = SourcingPlan.model_validate(result["plan"])
+        old_cost = sum(
+            (line.unit_cost_cents + line.core_charge_cents) * line.quantity for line in old.lines
+        )
+        old_cost += old.shipping_cents
+        new_cost = sum(leg.landed_cost.cents for leg in plan.legs)
+        extra = new_cost - old_cost
+        if extra > tolerance_cents(ctx, old_cost) and not command.payload.get("absorb"):
+            t.hold(
+                ctx,
+                session,
+                order,
+                "price_drift",
+                f"{old.supplier} refused {po_number}; the next warehouse costs "
+                f"{Money(cents=extra, currency=old.currency)} more. Approve to buy it anyway.",
+            )
+            return
+        old.status = "replaced"
+        create_purchase_orders(ctx, session, order, plan.legs, tax_cents=old.tax_cents)
+        t.record(
+            ctx,
+            session,
+            order,
+            "resourced",
+            f"{old.supplier} refused {po_number}; re-sourced: {plan.explanation}",
+            data={"extra_cost_cents": extra},
+        )
+
+
+def store_plan(
+    ctx: PipelineContext, session: Session, order: OrderRow, plan: SourcingPlan
+) -> SourcingPlanRow:
+    """Keep the plan with its numbers, replacing the previous active plan."""
+    previous = repo.active_plan(session, order.id)
+    if previous is not None:
+        previous.active = False
+    row = SourcingPlanRow(
+        merchant_id=ctx.merchant_id,
+        order_id=order.id,
+        generation=order.source_generation,
+        active=True,
+        plan=plan.model_dump(mode="json"),
+        currency=plan.currency,
+        parts_cents=plan.parts_cost.cents,
+        core_charges_cents=plan.core_charges.cents,
+        shipping_cents=plan.shipping.cents,
+        tax_cents=plan.tax.cents,
+        total_cents=plan.total.cents,
+        explanation=plan.explanation,
+        created_at=ctx.now(),
+    )
+    session.add(row)
+    return row
+
+
+def tolerance_cents(ctx: PipelineContext, base_cents: int) -> int:
+    """The larger of the configured absolute and percentage price-drift tolerances."""
+    rules = ctx.rules
+    percent = int(base_cents * rules.price_drift_tolerance_percent / 100)
+    return max(rules.price_drift_tolerance_cents, percent)
+
+
+def price_drift(ctx: PipelineContext, order: Order, plan: SourcingPlan) -> str | None:
+    """A sentence when buying costs more than the buyer paid beyond tolerance, else None."""
+    if order.buyer_paid is None:
+        return None
+    revenue = order.buyer_paid.items.cents + order.buyer_paid.shipping.cents
+    cost = plan.parts_cost.cents + plan.core_charges.cents + plan.shipping.cents
+    if cost - revenue <= tolerance_cents(ctx, revenue):
+        return None
+    currency = plan.currency
+    return (
+        f"Buying this order costs {Money(cents=cost, currency=currency)} (parts, cores and shipping) "
+        f"but the buyer paid {Money(cents=revenue, currency=currency)}. Approve to buy it anyway."
+    )

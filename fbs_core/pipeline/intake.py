@@ -1,0 +1,188 @@
+"""Intake: store what a channel poll returned, idempotently, and review new orders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..db import repository as repo
+from ..db.models import OrderLineRow, OrderRow
+from ..domain import IncomingOrder, OrderBatch, OrderStatus, UnreadableOrder
+from . import transitions as t
+from .cancellation import cancel_order
+from .context import PipelineContext
+from .review import review
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+BEFORE_PURCHASE = frozenset(
+    {OrderStatus.received, OrderStatus.held, OrderStatus.approved, OrderStatus.rejected}
+)
+"""States in which an upstream change can still be applied to the order."""
+
+
+@dataclass
+class IntakeResult:
+    """What one batch did: counts by outcome (``new``, ``unchanged``, ``updated``, …)."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> int:
+        """How many orders the batch created or changed."""
+        return sum(n for outcome, n in self.outcomes.items() if outcome != "unchanged")
+
+
+def ingest(ctx: PipelineContext, session: Session, channel: str, batch: OrderBatch) -> IntakeResult:
+    """Apply one poll's orders; a re-poll or a duplicate webhook changes nothing."""
+    result = IntakeResult()
+    for item in batch.orders:
+        if isinstance(item, UnreadableOrder):
+            outcome = _ingest_unreadable(ctx, session, channel, item)
+        else:
+            outcome = _ingest_order(ctx, session, channel, item)
+        result.outcomes[outcome] += 1
+    return result
+
+
+def _line_rows(merchant_id: str, incoming: IncomingOrder) -> list[OrderLineRow]:
+    return [
+        OrderLineRow(
+            merchant_id=merchant_id,
+            line_id=line.line_id,
+            sku=line.sku.strip(),
+            quantity=line.quantity,
+            title=line.title,
+            unit_price_cents=line.unit_price.cents,
+            currency=line.unit_price.currency,
+        )
+        for line in incoming.lines
+    ]
+
+
+def _content(incoming: IncomingOrder) -> tuple[object, ...]:
+    lines = tuple(
+        (line.line_id, line.sku.strip(), line.quantity, line.unit_price.cents)
+        for line in incoming.lines
+    )
+    ship_to = incoming.ship_to.model_dump() if incoming.ship_to else None
+    return lines, ship_to
+
+
+def _row_content(row: OrderRow) -> tuple[object, ...]:
+    lines = tuple(
+        (line.line_id, line.sku, line.quantity, line.unit_price_cents) for line in row.lines
+    )
+    return lines, row.ship_to
+
+
+def _ingest_order(
+    ctx: PipelineContext, session: Session, channel: str, incoming: IncomingOrder
+) -> str:
+    row = repo.find_order(session, ctx.merchant_id, channel, incoming.external_id)
+    if row is None:
+        if incoming.cancelled:
+            return "ignored_cancelled"
+        now = ctx.now()
+        row = OrderRow(
+            merchant_id=ctx.merchant_id,
+            channel=channel,
+            external_id=incoming.external_id,
+            number=incoming.number or incoming.external_id,
+            status=OrderStatus.received,
+            currency=incoming.currency.upper(),
+            ship_to=incoming.ship_to.model_dump() if incoming.ship_to else None,
+            buyer_paid=incoming.buyer_paid.model_dump(mode="json") if incoming.buyer_paid else None,
+            placed_at=incoming.placed_at,
+            upstream_updated_at=incoming.updated_at,
+            created_at=now,
+            updated_at=now,
+            lines=_line_rows(ctx.merchant_id, incoming),
+        )
+        session.add(row)
+        t.record(
+            ctx, session, row, "imported", f"Imported from {channel}.", actor=f"channel:{channel}"
+        )
+        review(ctx, session, row, repo.order_to_domain(row))
+        return "new"
+    if incoming.updated_at <= row.upstream_updated_at:
+        return "unchanged"
+    row.upstream_updated_at = incoming.updated_at
+    if OrderStatus(row.status).is_final and row.status != OrderStatus.rejected:
+        return "unchanged"
+    if incoming.cancelled:
+        cancel_order(
+            ctx, session, row, actor=f"channel:{channel}", reason="Cancelled on the channel."
+        )
+        return "cancelled"
+    if _content(incoming) == _row_content(row):
+        return "unchanged"
+    if row.status in BEFORE_PURCHASE and repo.succeeded_charge(session, row.id) is None:
+        _apply_change(ctx, session, row, incoming, channel)
+        return "updated"
+    t.record(
+        ctx,
+        session,
+        row,
+        "modified_upstream",
+        "The order changed on the channel after parts were bought; the change was not applied.",
+        actor=f"channel:{channel}",
+    )
+    return "modified_after_purchase"
+
+
+def _apply_change(
+    ctx: PipelineContext, session: Session, row: OrderRow, incoming: IncomingOrder, channel: str
+) -> None:
+    repo.replace_lines(row, _line_rows(ctx.merchant_id, incoming))
+    row.ship_to = incoming.ship_to.model_dump() if incoming.ship_to else None
+    row.buyer_paid = incoming.buyer_paid.model_dump(mode="json") if incoming.buyer_paid else None
+    session.flush()
+    row.status = OrderStatus.received
+    row.hold_reason = row.hold_message = row.held_from = None
+    t.record(
+        ctx,
+        session,
+        row,
+        "modified_upstream",
+        "Updated from the channel; reviewed again.",
+        actor=f"channel:{channel}",
+    )
+    review(ctx, session, row, repo.order_to_domain(row))
+
+
+def _ingest_unreadable(
+    ctx: PipelineContext, session: Session, channel: str, item: UnreadableOrder
+) -> str:
+    row = repo.find_order(session, ctx.merchant_id, channel, item.external_id)
+    now = ctx.now()
+    if row is not None:
+        if row.hold_reason == item.reason or OrderStatus(row.status).is_final:
+            return "unchanged"
+        t.record(
+            ctx,
+            session,
+            row,
+            "unreadable_update",
+            f"An update from the channel could not be read: {item.message}",
+            actor=f"channel:{channel}",
+        )
+        return "unreadable"
+    row = OrderRow(
+        merchant_id=ctx.merchant_id,
+        channel=channel,
+        external_id=item.external_id,
+        number=item.external_id,
+        status=OrderStatus.received,
+        placed_at=item.updated_at or now,
+        upstream_updated_at=item.updated_at or now,
+        created_at=now,
+        updated_at=now,
+        lines=[],
+    )
+    session.add(row)
+    t.record(ctx, session, row, "imported", f"Imported from {channel}.", actor=f"channel:{channel}")
+    t.reject(ctx, session, row, item.reason, item.message)
+    return "unreadable"

@@ -1,0 +1,116 @@
+"""Polls of channels (new and changed orders) and suppliers (shipments)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from ..db import repository as repo
+from ..errors import AdapterError, RetriableError
+from ..faults import crashpoint
+from .intake import ingest
+from .shipments import record_shipments
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..db.models import InstanceStateRow
+    from .context import PipelineContext
+
+log = logging.getLogger("fbs.poll")
+
+
+def _interval(ctx: PipelineContext, kind: str, name: str) -> timedelta:
+    table = ctx.runtime.settings.channels if kind == "channel" else ctx.runtime.settings.suppliers
+    instance = table.get(name)
+    return timedelta(seconds=instance.poll_interval if instance else 300)
+
+
+def _owned_state(
+    ctx: PipelineContext, session: Session, kind: str, name: str, owner: str
+) -> InstanceStateRow | None:
+    state = repo.instance_state(session, ctx.merchant_id, kind, name)
+    if state is None or state.lease_owner != owner:
+        return None
+    return state
+
+
+def _cursor(ctx: PipelineContext, kind: str, name: str) -> str | None:
+    with ctx.db.transaction() as session:
+        state = repo.instance_state(session, ctx.merchant_id, kind, name)
+        return state.cursor if state else None
+
+
+def _release(ctx: PipelineContext, state: InstanceStateRow, kind: str, cursor: str | None) -> None:
+    now = ctx.now()
+    if cursor is not None:
+        state.cursor = cursor
+    state.lease_owner = None
+    state.lease_until = None
+    state.last_polled_at = now
+    state.last_error = None
+    state.consecutive_failures = 0
+    if state.next_poll_at <= now:  # a webhook may have asked for an earlier poll meanwhile
+        state.next_poll_at = now + _interval(ctx, kind, state.name)
+
+
+def _record_failure(
+    ctx: PipelineContext, kind: str, name: str, owner: str, error: str, retry_after: float | None
+) -> None:
+    with ctx.db.transaction() as session:
+        state = _owned_state(ctx, session, kind, name, owner)
+        if state is None:
+            return
+        now = ctx.now()
+        state.consecutive_failures += 1
+        state.last_error = error
+        state.lease_owner = None
+        state.lease_until = None
+        wait = min(
+            _interval(ctx, kind, name).total_seconds(),
+            ctx.scheduler.backoff_base_seconds * 2 ** min(state.consecutive_failures, 10),
+        )
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        state.next_poll_at = now + timedelta(seconds=wait)
+
+
+def poll(ctx: PipelineContext, kind: str, name: str, owner: str) -> int:
+    """Poll one leased instance; return how many orders or shipments changed."""
+    adapters = ctx.runtime.channels if kind == "channel" else ctx.runtime.suppliers
+    adapter = adapters[name]
+    cursor = _cursor(ctx, kind, name)
+    try:
+        if kind == "channel":
+            batch = adapter.fetch_orders(cursor)  # type: ignore[union-attr]
+        else:
+            batch = adapter.fetch_shipments(cursor)  # type: ignore[union-attr]
+    except AdapterError as exc:
+        retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
+        adapter.log.warning("poll failed: %s", exc.message)
+        _record_failure(ctx, kind, name, owner, f"{exc.code}: {exc.message}", retry_after)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the loop
+        adapter.log.exception("poll failed in plugin")
+        _record_failure(ctx, kind, name, owner, f"{type(exc).__name__}: {exc}", None)
+        return 0
+    crashpoint("after_poll_response" if kind == "channel" else "after_shipments_response")
+    with ctx.db.transaction() as session:
+        state = _owned_state(ctx, session, kind, name, owner)
+        if state is None:
+            return 0  # our lease expired and someone else polls now
+        if kind == "channel":
+            changed = ingest(ctx, session, name, batch).changed  # type: ignore[arg-type]
+        else:
+            outcomes = record_shipments(ctx, session, name, batch.shipments)  # type: ignore[union-attr]
+            changed = outcomes["new"]
+            if outcomes["unknown_po"]:
+                log.warning(
+                    "%s reported %d shipment(s) for unknown purchase orders",
+                    name,
+                    outcomes["unknown_po"],
+                )
+        _release(ctx, state, kind, batch.cursor)
+        crashpoint("before_intake_commit")
+    return changed

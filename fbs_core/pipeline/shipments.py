@@ -1,0 +1,123 @@
+"""Record parcels warehouses report and queue their tracking for the channel."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from ..adapters import TrackingSink
+from ..db import repository as repo
+from ..db.models import ShipmentRow
+from ..domain import ShipmentNotice, TrackingLine, TrackingPush
+from . import transitions as t
+from .context import PipelineContext
+from .progress import fully_resolved, update_shipping_status
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+log_name = "fbs.shipments"
+
+
+def record_shipments(
+    ctx: PipelineContext, session: Session, supplier: str, notices: tuple[ShipmentNotice, ...]
+) -> Counter[str]:
+    """Store new parcels (each once), update quantities and queue tracking pushes."""
+    outcomes: Counter[str] = Counter()
+    for notice in notices:
+        if repo.shipment_exists(session, ctx.merchant_id, supplier, notice.shipment_id):
+            outcomes["unchanged"] += 1
+            continue
+        po = repo.purchase_order_by_number(session, ctx.merchant_id, notice.po_number)
+        if po is None or po.supplier != supplier:
+            outcomes["unknown_po"] += 1
+            continue
+        order = repo.get_order(session, ctx.merchant_id, po.order_id, lock=True)
+        if order is None:
+            outcomes["unknown_po"] += 1
+            continue
+        tracking_lines = _allocate(po, order, notice)
+        row = ShipmentRow(
+            merchant_id=ctx.merchant_id,
+            order_id=order.id,
+            purchase_order_id=po.id,
+            supplier=supplier,
+            shipment_id=notice.shipment_id,
+            carrier=notice.carrier,
+            tracking_number=notice.tracking_number,
+            tracking_url=notice.tracking_url,
+            shipped_at=notice.shipped_at,
+            lines=[line.model_dump() for line in tracking_lines],
+            created_at=ctx.now(),
+        )
+        session.add(row)
+        session.flush()
+        po.status = (
+            "shipped"
+            if all(
+                line.shipped_quantity + line.cancelled_quantity >= line.quantity
+                for line in po.lines
+            )
+            else "partially_shipped"
+        )
+        po.updated_at = ctx.now()
+        t.record(
+            ctx,
+            session,
+            order,
+            "shipped",
+            f"{supplier} shipped {po.po_number} with {notice.carrier} {notice.tracking_number}.",
+            data={"tracking_number": notice.tracking_number, "carrier": notice.carrier},
+        )
+        update_shipping_status(
+            ctx, session, order, f"Parcel {notice.tracking_number} is on its way."
+        )
+        push = TrackingPush(
+            idempotency_key=f"track:{supplier}:{notice.shipment_id}",
+            external_order_id=order.external_id,
+            carrier=notice.carrier,
+            tracking_number=notice.tracking_number,
+            shipped_at=notice.shipped_at,
+            lines=tuple(tracking_lines),
+            completes_order=fully_resolved(order),
+            tracking_url=notice.tracking_url,
+        )
+        for target in _sinks(ctx, order.channel):
+            t.enqueue(
+                ctx,
+                session,
+                order,
+                kind="push_tracking",
+                target=target,
+                key=f"{push.idempotency_key}:{target}",
+                payload={"push": push.model_dump(mode="json"), "shipment_row_id": row.id},
+            )
+        if not isinstance(ctx.runtime.channels.get(order.channel), TrackingSink):
+            row.tracking_pushed = True  # the channel takes no tracking; nothing to wait for
+        outcomes["new"] += 1
+    return outcomes
+
+
+def _allocate(po, order, notice: ShipmentNotice) -> list[TrackingLine]:  # noqa: ANN001
+    """Add shipped quantities to the PO and order lines; return the channel lines shipped."""
+    shipped: list[TrackingLine] = []
+    for item in notice.lines:
+        remaining = item.quantity
+        for line in po.lines:
+            if line.sku != item.sku or remaining <= 0:
+                continue
+            qty = min(remaining, line.quantity - line.shipped_quantity - line.cancelled_quantity)
+            if qty <= 0:
+                continue
+            line.shipped_quantity += qty
+            remaining -= qty
+            for order_line in order.lines:
+                if order_line.line_id == line.line_id:
+                    order_line.shipped_quantity += qty
+            shipped.append(TrackingLine(line_id=line.line_id, sku=line.sku, quantity=qty))
+    return shipped
+
+
+def _sinks(ctx: PipelineContext, channel: str) -> list[str]:
+    targets = [channel] if isinstance(ctx.runtime.channels.get(channel), TrackingSink) else []
+    return targets + sorted(ctx.runtime.tracking)

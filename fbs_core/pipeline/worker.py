@@ -1,0 +1,135 @@
+"""Claim due outbox commands and carry them out with retries and backoff."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from ..db import repository as repo
+from ..db.models import OutboxCommandRow
+from ..errors import AdapterError, FatalError, RetriableError
+from ..faults import crashpoint
+from .handlers import HANDLERS, Command
+
+if TYPE_CHECKING:
+    from .context import PipelineContext
+
+log = logging.getLogger("fbs.worker")
+
+
+def claim(ctx: PipelineContext, owner: str, limit: int) -> list[Command]:
+    """Lease up to ``limit`` due commands to ``owner`` and return detached copies."""
+    lease = timedelta(seconds=ctx.scheduler.lease_seconds)
+    with ctx.db.transaction() as session:
+        rows = repo.claim_commands(session, ctx.merchant_id, owner, ctx.now(), lease, limit)
+        return [
+            Command(
+                id=row.id,
+                kind=row.kind,
+                target=row.target,
+                key=row.idempotency_key,
+                payload=dict(row.payload),
+                attempts=row.attempts,
+                order_id=row.order_id,
+                owner=owner,
+            )
+            for row in rows
+        ]
+
+
+def backoff(ctx: PipelineContext, attempts: int, retry_after: float | None) -> timedelta:
+    """Exponential backoff with jitter, never shorter than the remote's Retry-After."""
+    settings = ctx.scheduler
+    delay = min(
+        settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** max(attempts - 1, 0)
+    )
+    delay *= random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return timedelta(seconds=delay)
+
+
+def run_command(ctx: PipelineContext, command: Command) -> str:
+    """Carry out one claimed command; return ``done``, ``retry``, ``failed`` or ``superseded``."""
+    handler = HANDLERS[command.kind]
+    crashpoint("after_claim")
+    try:
+        result = handler.execute(ctx, command)
+    except FatalError as exc:
+        return _finish_failed(ctx, command, exc)
+    except RetriableError as exc:
+        return _retry(ctx, command, f"{exc.code}: {exc.message}", exc.retry_after)
+    except AdapterError as exc:
+        return _retry(ctx, command, f"{exc.code}: {exc.message}", None)
+    except Exception as exc:  # noqa: BLE001 - a plugin bug is retried, then held
+        log.exception("%s %s failed in plugin %s", command.kind, command.key, command.target)
+        return _retry(ctx, command, f"{type(exc).__name__}: {exc}", None)
+    crashpoint("after_effect")
+    with ctx.db.transaction() as session:
+        row = _owned(session, command)
+        if row is None:
+            return "superseded"
+        order = (
+            repo.get_order(session, ctx.merchant_id, row.order_id, lock=True)
+            if row.order_id
+            else None
+        )
+        row.status = "done"
+        row.result = result
+        row.lease_until = None
+        row.last_error = None
+        row.updated_at = ctx.now()
+        handler.apply(ctx, session, row, order, result)
+        crashpoint("before_apply_commit")
+    crashpoint("after_apply_commit")
+    return "done"
+
+
+def _owned(session: object, command: Command) -> OutboxCommandRow | None:
+    """The command row if this worker still holds its lease, else None."""
+    row = session.get(OutboxCommandRow, command.id, with_for_update=True)  # type: ignore[attr-defined]
+    if row is None or row.status != "running" or row.lease_owner != command.owner:
+        return None
+    return row
+
+
+def _retry(ctx: PipelineContext, command: Command, error: str, retry_after: float | None) -> str:
+    with ctx.db.transaction() as session:
+        row = _owned(session, command)
+        if row is None:
+            return "superseded"
+        row.last_error = error
+        row.lease_until = None
+        row.updated_at = ctx.now()
+        if row.attempts < ctx.scheduler.max_attempts:
+            row.status = "pending"
+            row.next_attempt_at = ctx.now() + backoff(ctx, row.attempts, retry_after)
+            return "retry"
+        row.status = "failed"
+        order = (
+            repo.get_order(session, ctx.merchant_id, row.order_id, lock=True)
+            if row.order_id
+            else None
+        )
+        HANDLERS[row.kind].on_give_up(ctx, session, row, order, error)
+        return "failed"
+
+
+def _finish_failed(ctx: PipelineContext, command: Command, error: FatalError) -> str:
+    with ctx.db.transaction() as session:
+        row = _owned(session, command)
+        if row is None:
+            return "superseded"
+        row.status = "failed"
+        row.last_error = f"{error.code}: {error.message}"
+        row.lease_until = None
+        row.updated_at = ctx.now()
+        order = (
+            repo.get_order(session, ctx.merchant_id, row.order_id, lock=True)
+            if row.order_id
+            else None
+        )
+        HANDLERS[row.kind].on_fatal(ctx, session, row, order, error)
+        return "failed"

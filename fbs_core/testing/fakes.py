@@ -1,0 +1,482 @@
+"""In-memory fake plugins of each kind that count their effects by idempotency key.
+
+Register this module as a plugin (``[plugins] modules = ["fbs_core.testing.fakes"]``, or
+``pm.register(fbs_core.testing.fakes)``) to get the types ``fake-channel``,
+``fake-supplier`` and ``fake-payment``. Instances with the same ``ledger`` name share one
+:class:`~fbs_core.testing.ledger.EffectLedger`; give ``ledger_path`` to keep it in a file
+that survives the process (the crash tests do).
+
+Orders come from a :class:`FakeMarket` (tests add them by hand) or are generated from
+``generate``/``seed`` options, so a killed and restarted process sees the same orders.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+import fbs_core
+
+from ..adapters import OrderSource, PaymentGateway, Supplier, TrackingSink
+from ..domain import (
+    Address,
+    BuyerTotals,
+    CancelResult,
+    ChargeRequest,
+    ChargeResult,
+    IncomingLine,
+    IncomingOrder,
+    Money,
+    Offer,
+    OrderBatch,
+    PurchaseOrderAck,
+    PurchaseOrderRequest,
+    RefundRequest,
+    RefundResult,
+    ShipmentBatch,
+    ShipmentLine,
+    ShipmentNotice,
+    TrackingPush,
+    TrackingResult,
+    UnreadableOrder,
+)
+from ..errors import FatalError, OutOfStock, PaymentDeclined
+from ..types import OrderSourceType, PaymentGatewayType, SupplierType
+from .ledger import EffectLedger, shared_ledger
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+# -- a market of orders --------------------------------------------------------------
+
+
+class FakeMarket:
+    """Orders a fake channel serves, in the order they were added."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.orders: list[IncomingOrder | UnreadableOrder] = []
+
+    def add(self, order: IncomingOrder | UnreadableOrder) -> None:
+        """Publish a new order, or a newer version of one already published."""
+        with self._lock:
+            self.orders.append(order)
+
+    def since(self, cursor: int) -> tuple[list[IncomingOrder | UnreadableOrder], int]:
+        """Orders added after position ``cursor`` and the new position."""
+        with self._lock:
+            return list(self.orders[cursor:]), len(self.orders)
+
+
+_MARKETS: dict[str, FakeMarket] = {}
+_FAILURES: dict[str, list[Exception]] = {}
+_LOCK = threading.Lock()
+
+
+def market(name: str) -> FakeMarket:
+    """The process-wide market called ``name`` (created on first use)."""
+    with _LOCK:
+        return _MARKETS.setdefault(name, FakeMarket())
+
+
+def fail_next(instance: str, *errors: Exception) -> None:
+    """Make the next calls of any fake instance called ``instance`` raise these errors."""
+    with _LOCK:
+        _FAILURES.setdefault(instance, []).extend(errors)
+
+
+def _maybe_fail(instance: str) -> None:
+    with _LOCK:
+        queue = _FAILURES.get(instance)
+        error = queue.pop(0) if queue else None
+    if error is not None:
+        raise error
+
+
+def reset() -> None:
+    """Forget every market and queued failure (between tests)."""
+    with _LOCK:
+        _MARKETS.clear()
+        _FAILURES.clear()
+
+
+# -- realistic generated orders -------------------------------------------------------
+
+CATALOG: dict[str, tuple[str, int, int, int]] = {
+    # sku: (title, buyer price cents, core charge cents, weight grams)
+    "BRK-PAD-F150": ("Front brake pads, F-150 2015-2020", 6499, 0, 1800),
+    "ALT-REMAN-CIV": ("Remanufactured alternator, Civic 2016-2021", 18999, 4500, 6200),
+    "OIL-FLT-5W30": ("Oil filter, 5W-30 engines", 1299, 0, 400),
+    "SPK-PLG-IR4": ("Iridium spark plugs (set of 4)", 3999, 0, 300),
+    "WPR-BLD-22": ("22 in. wiper blade", 1899, 0, 350),
+    "RAD-CAM-18": ("Radiator, Camry 2018-2023", 21999, 0, 7800),
+    "STR-REMAN-SIL": ("Remanufactured starter, Silverado 2014-2019", 15999, 3500, 5400),
+    "AIR-FLT-CRV": ("Engine air filter, CR-V 2017-2022", 2199, 0, 500),
+}
+
+BUYERS: tuple[tuple[str, str, str, str], ...] = (
+    ("Austin", "TX", "78701", "100 Congress Ave"),
+    ("Seattle", "WA", "98101", "400 Pine St"),
+    ("New York", "NY", "10001", "350 5th Ave"),
+    ("Chicago", "IL", "60601", "200 E Randolph St"),
+    ("Denver", "CO", "80202", "1600 Champa St"),
+    ("Atlanta", "GA", "30303", "55 Trinity Ave SW"),
+    ("Phoenix", "AZ", "85004", "200 W Washington St"),
+    ("Boston", "MA", "02108", "24 Beacon St"),
+)
+
+
+def generated_order(index: int, seed: int) -> IncomingOrder:
+    """The ``index``-th order of a deterministic stream of realistic orders."""
+    rng = random.Random(f"{seed}:{index}")
+    city, state, zip_code, street = rng.choice(BUYERS)
+    skus = rng.sample(sorted(CATALOG), k=rng.choice((1, 1, 1, 2, 2, 3)))
+    lines = []
+    for position, sku in enumerate(skus, start=1):
+        title, price, _, _ = CATALOG[sku]
+        lines.append(
+            IncomingLine(
+                line_id=f"{index}-{position}",
+                sku=sku,
+                quantity=rng.choice((1, 1, 1, 2)),
+                title=title,
+                unit_price=Money(cents=price),
+            )
+        )
+    items = sum(line.unit_price.cents * line.quantity for line in lines)
+    placed = EPOCH + timedelta(minutes=index)
+    return IncomingOrder(
+        external_id=f"G{seed}-{index}",
+        number=f"#{1000 + index}",
+        placed_at=placed,
+        updated_at=placed,
+        lines=tuple(lines),
+        ship_to=Address(
+            name=f"Buyer {index}",
+            line1=street,
+            city=city,
+            region=state,
+            postal_code=zip_code,
+            country="US",
+        ),
+        buyer_paid=BuyerTotals(
+            items=Money(cents=items),
+            shipping=Money(cents=1500),
+            tax=Money(cents=0),
+            total=Money(cents=items + 1500),
+        ),
+    )
+
+
+def generated_stock(seed: int, supplier_index: int) -> dict[str, dict[str, int]]:
+    """A warehouse's deterministic stock of every catalog part, at varied costs."""
+    rng = random.Random(f"stock:{seed}:{supplier_index}")
+    stock = {}
+    for sku, (_, price, core, weight) in CATALOG.items():
+        stock[sku] = {
+            "quantity": 100_000,
+            "unit_cost_cents": int(price * rng.uniform(0.55, 0.75)),
+            "core_charge_cents": core,
+            "weight_grams": weight,
+        }
+    return stock
+
+
+# -- options --------------------------------------------------------------------------
+
+
+class LedgerOptions(BaseModel):
+    """Where a fake keeps its effects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ledger: str = "default"
+    ledger_path: str | None = None
+
+    def open_ledger(self) -> EffectLedger:
+        """The ledger these options name."""
+        return shared_ledger(self.ledger, self.ledger_path)
+
+
+class FakeChannelOptions(LedgerOptions):
+    """Options of ``fake-channel``."""
+
+    market: str = "default"
+    generate: int = Field(default=0, ge=0)
+    """Serve this many generated orders instead of a market's."""
+    seed: int = 0
+    page_size: int = Field(default=500, ge=1)
+
+
+class StockItem(BaseModel):
+    """One part a fake warehouse stocks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int
+    unit_cost_cents: int
+    core_charge_cents: int = 0
+    weight_grams: int = 1000
+
+
+class FakeSupplierOptions(LedgerOptions):
+    """Options of ``fake-supplier``."""
+
+    ship_from_zip: str = "07102"
+    stock: dict[str, StockItem] = Field(default_factory=dict)
+    generated_stock_seed: int | None = None
+    """Stock every catalog part with costs drawn from this seed."""
+    ship_immediately: bool = True
+    """Ship each purchase order as soon as it is placed; else call :func:`ship`."""
+
+
+class FakePaymentOptions(LedgerOptions):
+    """Options of ``fake-payment``."""
+
+    decline: dict[str, str] = Field(default_factory=dict)
+    """Order reference → decline code, for orders whose charge is declined."""
+
+
+# -- adapters -------------------------------------------------------------------------
+
+
+class FakeChannel(OrderSource, TrackingSink):
+    """Serves orders from a market (or a generated stream) and records tracking pushes."""
+
+    kind = "channel"
+
+    def __init__(self, name: str, options: FakeChannelOptions) -> None:
+        super().__init__(name, options)
+        self.ledger = options.open_ledger()
+
+    def fetch_orders(self, cursor: str | None) -> OrderBatch:  # noqa: D102
+        _maybe_fail(self.name)
+        start = int(cursor or 0)
+        opts: FakeChannelOptions = self.options
+        if opts.generate:
+            end = min(start + opts.page_size, opts.generate)
+            orders: Sequence[IncomingOrder | UnreadableOrder] = [
+                generated_order(i, opts.seed) for i in range(start, end)
+            ]
+        else:
+            orders, end = market(opts.market).since(start)
+        return OrderBatch(orders=tuple(orders), cursor=str(end))
+
+    def acknowledge_order(self, external_id: str, message: str) -> None:  # noqa: D102
+        _maybe_fail(self.name)
+        self.ledger.record(
+            "acknowledge",
+            f"{self.name}:{external_id}",
+            target=self.name,
+            payload={"message": message},
+            result={},
+        )
+
+    def push_tracking(self, push: TrackingPush) -> TrackingResult:  # noqa: D102
+        _maybe_fail(self.name)
+        effect, created = self.ledger.record(
+            "tracking",
+            push.idempotency_key,
+            target=self.name,
+            payload=push.model_dump(mode="json"),
+            result={"reference": f"trk-{push.tracking_number}"},
+        )
+        return TrackingResult(reference=effect.result["reference"], already_present=not created)
+
+
+class FakeSupplier(Supplier):
+    """A warehouse with fixed stock that records purchase orders and ships them."""
+
+    kind = "supplier"
+
+    def __init__(self, name: str, options: FakeSupplierOptions) -> None:
+        super().__init__(name, options)
+        self.ledger = options.open_ledger()
+        stock = dict(options.stock)
+        if options.generated_stock_seed is not None:
+            stock = {
+                sku: StockItem(**item)
+                for sku, item in generated_stock(
+                    options.generated_stock_seed, zlib.crc32(name.encode()) % 97
+                ).items()
+            } | stock
+        self.stock = stock
+
+    def offers(self, skus: Sequence[str]) -> list[Offer]:  # noqa: D102
+        _maybe_fail(self.name)
+        return [
+            Offer(
+                supplier=self.name,
+                sku=sku,
+                available=self.stock[sku].quantity,
+                unit_cost=Money(cents=self.stock[sku].unit_cost_cents),
+                core_charge=Money(cents=self.stock[sku].core_charge_cents),
+                ship_from_zip=self.options.ship_from_zip,
+                weight_grams=self.stock[sku].weight_grams,
+            )
+            for sku in skus
+            if sku in self.stock
+        ]
+
+    def place_order(self, request: PurchaseOrderRequest) -> PurchaseOrderAck:  # noqa: D102
+        _maybe_fail(self.name)
+        short = [
+            line.sku
+            for line in request.lines
+            if self.stock.get(line.sku) is None or self.stock[line.sku].quantity < line.quantity
+        ]
+        if short:
+            raise OutOfStock(f"not enough stock of {', '.join(short)}", skus=tuple(short))
+        effect, _ = self.ledger.record(
+            "purchase_order",
+            request.po_number,
+            target=self.name,
+            payload=request.model_dump(mode="json"),
+            result={"supplier_reference": f"{self.name.upper()}-{request.po_number}"},
+        )
+        if self.options.ship_immediately:
+            ship(self.ledger, self.name, request.po_number)
+        return PurchaseOrderAck(
+            po_number=request.po_number, supplier_reference=effect.result["supplier_reference"]
+        )
+
+    def fetch_shipments(self, cursor: str | None) -> ShipmentBatch:  # noqa: D102
+        _maybe_fail(self.name)
+        after = int(cursor or 0)
+        notices = []
+        last = after
+        for effect in self.ledger.effects("shipment", target=self.name, after_seq=after):
+            notices.append(ShipmentNotice.model_validate(effect.payload))
+            last = effect.seq
+        return ShipmentBatch(shipments=tuple(notices), cursor=str(last))
+
+    def cancel_order(self, po_number: str) -> CancelResult:  # noqa: D102
+        _maybe_fail(self.name)
+        shipped = self.ledger.get("shipment", f"{self.name}:{po_number}")
+        po = self.ledger.get("purchase_order", po_number)
+        if po is None or shipped is not None:
+            return CancelResult(po_number=po_number, cancelled=(), message="already shipped")
+        effect, _ = self.ledger.record(
+            "po_cancel",
+            po_number,
+            target=self.name,
+            payload={},
+            result={
+                "lines": [
+                    {"sku": line["sku"], "quantity": line["quantity"]}
+                    for line in po.payload["lines"]
+                ]
+            },
+        )
+        lines = tuple(ShipmentLine(**line) for line in effect.result["lines"])
+        return CancelResult(po_number=po_number, cancelled=lines)
+
+
+def ship(ledger: EffectLedger, supplier: str, po_number: str) -> None:
+    """Ship a whole purchase order placed at ``supplier`` (once; unless it was cancelled)."""
+    po = ledger.get("purchase_order", po_number)
+    if po is None or ledger.get("po_cancel", po_number) is not None:
+        return
+    notice = ShipmentNotice(
+        shipment_id=f"S-{po_number}",
+        po_number=po_number,
+        carrier="UPS",
+        tracking_number=f"1Z{zlib.crc32(po_number.encode()) * 7919 % 10**12:012d}",
+        shipped_at=datetime.now(UTC),
+        lines=tuple(
+            ShipmentLine(sku=line["sku"], quantity=line["quantity"]) for line in po.payload["lines"]
+        ),
+    )
+    ledger.record(
+        "shipment",
+        f"{supplier}:{po_number}",
+        target=supplier,
+        payload=notice.model_dump(mode="json"),
+        result={},
+    )
+
+
+class FakePayment(PaymentGateway):
+    """Charges and refunds recorded by idempotency key, replaying the first result."""
+
+    kind = "payment"
+
+    def __init__(self, name: str, options: FakePaymentOptions) -> None:
+        super().__init__(name, options)
+        self.ledger = options.open_ledger()
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:  # noqa: D102
+        _maybe_fail(self.name)
+        decline = self.options.decline.get(request.order_reference)
+        payload = {"amount_cents": request.amount.cents, "currency": request.amount.currency}
+        result: dict[str, Any] = {"reference": f"pi_{request.idempotency_key}"}
+        if decline:
+            result = {"declined": decline}
+        effect, _ = self.ledger.record(
+            "charge" if not decline else "declined_charge",
+            request.idempotency_key,
+            target=self.name,
+            payload=payload,
+            result=result,
+        )
+        if effect.payload != payload:
+            raise FatalError(
+                "idempotency key reused with different parameters", code="idempotency_conflict"
+            )
+        if "declined" in effect.result:
+            raise PaymentDeclined(
+                f"The card on file was declined ({decline}).", code=str(effect.result["declined"])
+            )
+        return ChargeResult(reference=effect.result["reference"], amount=request.amount)
+
+    def refund(self, request: RefundRequest) -> RefundResult:  # noqa: D102
+        _maybe_fail(self.name)
+        effect, _ = self.ledger.record(
+            "refund",
+            request.idempotency_key,
+            target=self.name,
+            payload={"amount_cents": request.amount.cents, "charge": request.charge_reference},
+            result={"reference": f"re_{request.idempotency_key}"},
+        )
+        return RefundResult(reference=effect.result["reference"], amount=request.amount)
+
+
+# -- registration ---------------------------------------------------------------------
+
+
+@fbs_core.hookimpl
+def fbs_order_sources() -> Iterator[OrderSourceType]:
+    """Register ``fake-channel``."""
+    yield OrderSourceType(
+        name="fake-channel",
+        options_model=FakeChannelOptions,
+        factory=FakeChannel,
+        description="In-memory channel that counts tracking pushes (tests)",
+    )
+
+
+@fbs_core.hookimpl
+def fbs_suppliers() -> Iterator[SupplierType]:
+    """Register ``fake-supplier``."""
+    yield SupplierType(
+        name="fake-supplier",
+        options_model=FakeSupplierOptions,
+        factory=FakeSupplier,
+        description="In-memory warehouse that counts purchase orders (tests)",
+    )
+
+
+@fbs_core.hookimpl
+def fbs_payment_gateways() -> Iterator[PaymentGatewayType]:
+    """Register ``fake-payment``."""
+    yield PaymentGatewayType(
+        name="fake-payment",
+        options_model=FakePaymentOptions,
+        factory=FakePayment,
+        description="In-memory gateway that counts charges and refunds (tests)",
+    )
