@@ -265,6 +265,14 @@ def secret_values(value: Any) -> list[str]:
     return []
 
 
+def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
+    """Mask every secret of 6+ characters in ``text`` (shorter ones would mangle words)."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 6:
+            text = text.replace(secret, "**********")
+    return text
+
+
 def _is_options(loc: tuple[str, ...]) -> bool:
     """Whether ``loc`` is inside an instance's options, which may hold secrets."""
     return len(loc) >= 3 and loc[0] in INSTANCE_SECTIONS and loc[2] == "options"

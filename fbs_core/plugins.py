@@ -13,6 +13,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,14 @@ from pydantic import BaseModel, ValidationError
 
 from . import PROJECT_NAME
 from .adapters import OrderSource, PaymentGateway, Supplier, TrackingSink
-from .config import display_path, dotted, format_validation_errors, secret_values, unwrap_secrets
+from .config import (
+    display_path,
+    dotted,
+    format_validation_errors,
+    scrub_secrets,
+    secret_values,
+    unwrap_secrets,
+)
 from .default_plugins import DEFAULT_PLUGINS
 from .errors import ConfigError
 from .hookspecs import FbsSpecs
@@ -107,6 +115,7 @@ class FbsPluginManager(pluggy.PluginManager):
     def __init__(self, project_name: str = PROJECT_NAME) -> None:
         super().__init__(project_name)
         self.failures: list[PluginFailure] = []
+        self._lock = threading.Lock()
         self.sources: dict[str, tuple[str, str]] = {}
         """Entry-point name → (distribution name, version) for every ``fbs`` entry point seen."""
 
@@ -122,12 +131,16 @@ class FbsPluginManager(pluggy.PluginManager):
         return PluginFailure(plugin, stage, text, dist, version)
 
     def record(self, failure: PluginFailure) -> None:
-        """Keep ``failure``; a repeat of the same (plugin, stage) replaces it and counts."""
-        for i, old in enumerate(self.failures):
-            if (old.plugin, old.stage) == (failure.plugin, failure.stage):
-                self.failures[i] = replace(failure, count=old.count + 1)
-                return
-        self.failures.append(failure)
+        """Keep ``failure``; a repeat of the same (plugin, stage) replaces it and counts.
+
+        Safe to call from the worker threads that run decision hooks.
+        """
+        with self._lock:
+            for i, old in enumerate(self.failures):
+                if (old.plugin, old.stage) == (failure.plugin, failure.stage):
+                    self.failures[i] = replace(failure, count=old.count + 1)
+                    return
+            self.failures.append(failure)
 
     def collect(
         self, hook_name: str
@@ -147,7 +160,9 @@ class FbsPluginManager(pluggy.PluginManager):
             try:
                 records = list(impl.function() or ())
             except Exception as exc:
-                log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+                # Startup: the failure is shown by `fbs plugins`/`fbs check`; -vv has the trace.
+                log.warning("plugin %s failed in %s: %s", impl.plugin_name, hook_name, exc)
+                log.debug("traceback of %s in %s", impl.plugin_name, hook_name, exc_info=True)
                 failures.append(self.failure(impl.plugin_name, hook_name, exc))
                 continue
             for record in records:
@@ -418,13 +433,13 @@ def _build_one(
         lines = format_validation_errors(
             exc, ptype.options_model, prefix=(*loc, "options"), hide_input=lambda _: True
         )
-        return None, [_scrub(line, secrets) for line in lines]
+        return None, [scrub_secrets(line, secrets) for line in lines]
     plugin = (registry.providers.get((kind.name, ptype.name)) or ["?"])[0]
     try:
         adapter = ptype.factory(loc[1], options)
     except Exception as exc:
         log.debug("factory of %s type '%s' failed", kind.name, ptype.name, exc_info=True)
-        text = _scrub(_describe_error(exc), secrets + secret_values(options))
+        text = scrub_secrets(_describe_error(exc), secrets + secret_values(options))
         return None, [
             f"{dotted(loc)}: plugin {pm.source_of(plugin)} could not build this {kind.name}: {text}"
         ]
@@ -434,12 +449,6 @@ def _build_one(
             f"not a {kind.base.__name__}"
         ]
     return adapter, []
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "**********")
-    return text
 
 
 def describe_plugins(pm: FbsPluginManager, registry: Registry) -> list[dict[str, Any]]:

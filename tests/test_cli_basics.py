@@ -121,7 +121,7 @@ api_key = { env = "EAST_KEY" }
 type = "fake-ok"
 [suppliers.west.options]
 base_url = "https://west.example.test"
-api_key = "k"
+api_key = "west-key-in-the-file"
 reject_credentials = true
 
 [suppliers.north]
@@ -140,6 +140,7 @@ enabled = false
     assert "fbs_fake_plugin.importerror" in result.stdout  # plugin problems are listed too
     assert "1 ok, 1 failed" in result.stdout
     assert "east-secret-value" not in result.output
+    assert "west-key-in-the-file" not in result.output
 
     monkeypatch.setenv("FBS_CONFIG", str(config))  # the same file, found through the env
     assert run("check").exit_code == 1

@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..config import scrub_secrets, secret_values
 from ..errors import AdapterError
 from ..plugins import KINDS, PluginFailure
 from .context import CliContext
@@ -42,6 +43,10 @@ def run_checks(obj: CliContext) -> list[CheckResult]:
             except Exception as exc:  # a plugin bug must not hide the other results
                 log.debug("check of %s.%s raised", kind.section, name, exc_info=True)
                 error = f"{type(exc).__name__}: {exc}"
+            if error is not None:
+                options = getattr(settings, kind.section)[name].options
+                secrets = secret_values(options) + secret_values(adapter.options)
+                error = scrub_secrets(error, secrets)
             results.append(CheckResult(name, kind.name, type_name, error))
     return results
 
