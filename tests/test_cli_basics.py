@@ -12,7 +12,6 @@ from fbs_core.cli import FbsGroup, main
 from fbs_core.cli.init_cmd import starter_config
 from fbs_core.config import load_settings
 from fbs_core.errors import ConfigError
-from fbs_core.testing.plugin_fixtures import installed_fake_dist  # noqa: F401
 
 DATA = Path(__file__).parent / "data"
 
@@ -100,7 +99,7 @@ def test_check_without_any_config_says_where_it_looked():
 
 def test_check_calls_every_instance_and_exits_1_on_a_failure(
     tmp_path,
-    installed_fake_dist,  # noqa: F811
+    installed_fake_dist,
     monkeypatch,
 ):
     installed_fake_dist(DATA / "fake-dist")

@@ -25,7 +25,6 @@ from fbs_core.domain import Address, Money
 from fbs_core.errors import ConfigError
 from fbs_core.plugins import build_registry, build_runtime, describe_plugins, make_plugin_manager
 from fbs_core.testing.contracts import SupplierContract
-from fbs_core.testing.plugin_fixtures import fbs_pm, installed_fake_dist  # noqa: F401
 from fbs_core.types import SupplierType
 
 DATA = Path(__file__).parent / "data"
@@ -34,7 +33,7 @@ SECRET = "sk_fake_must-stay-hidden-777"
 
 
 @pytest.fixture
-def fake_dist(installed_fake_dist, monkeypatch):  # noqa: F811
+def fake_dist(installed_fake_dist, monkeypatch):
     """The fake distribution installed, and only its entry points allowed to load."""
     installed_fake_dist(DATA / "fake-dist")
     monkeypatch.setenv("FBS_LOAD_PLUGINS", FAKES)
@@ -113,7 +112,7 @@ def test_fbs_load_plugins_is_an_allow_list(fake_dist, monkeypatch):
     assert [name for name, _ in pm.list_name_plugin()] == list(DEFAULT_PLUGINS)
 
 
-def test_modules_are_imported_and_registered_by_dotted_path(installed_fake_dist):  # noqa: F811
+def test_modules_are_imported_and_registered_by_dotted_path(installed_fake_dist):
     installed_fake_dist(DATA / "fake-dist")
     pm = make_plugin_manager(
         load_entrypoints=False,
@@ -138,7 +137,7 @@ def test_a_module_also_loaded_by_its_entry_point_is_registered_once(fake_dist, m
 # -- calling hooks in isolation --------------------------------------------------------
 
 
-def test_decide_skips_a_raising_impl_and_returns_the_next_answer(fake_dist, fbs_pm):  # noqa: F811
+def test_decide_skips_a_raising_impl_and_returns_the_next_answer(fake_dist, fbs_pm):
     default_answer = fbs_pm.decide("fbs_shipping_estimate", **estimate_args())
     assert isinstance(default_answer, Money)  # the core's trylast default
     pm = make_plugin_manager()  # adds fbs-fake-raising, whose estimate raises
@@ -196,7 +195,7 @@ def test_call_each_isolates_notification_impls(fake_dist):
     assert "listener exploded" in failures[0].error
 
 
-def test_a_broken_registration_hook_hides_nothing_else(fbs_pm):  # noqa: F811
+def test_a_broken_registration_hook_hides_nothing_else(fbs_pm):
     class Options(BaseModel):
         pass
 
@@ -221,7 +220,7 @@ def test_a_broken_registration_hook_hides_nothing_else(fbs_pm):  # noqa: F811
     ]
 
 
-def test_a_record_of_the_wrong_kind_is_reported(fbs_pm):  # noqa: F811
+def test_a_record_of_the_wrong_kind_is_reported(fbs_pm):
     class Wrong:
         @fbs_core.hookimpl
         def fbs_order_sources(self):
@@ -238,7 +237,7 @@ def test_a_record_of_the_wrong_kind_is_reported(fbs_pm):  # noqa: F811
 # -- conflicts -------------------------------------------------------------------------
 
 
-def test_a_type_name_from_two_distributions_is_a_conflict(installed_fake_dist, monkeypatch):  # noqa: F811
+def test_a_type_name_from_two_distributions_is_a_conflict(installed_fake_dist, monkeypatch):
     installed_fake_dist(DATA / "fake-dist")
     installed_fake_dist(DATA / "fake-dist-fork")
     monkeypatch.setenv("FBS_LOAD_PLUGINS", "fbs-fake-ok,fbs-fake-fork")
@@ -269,7 +268,7 @@ OK_OPTIONS = {"base_url": "https://east.example.test", "api_key": SECRET}
 
 
 @pytest.fixture
-def ok_pm(installed_fake_dist):  # noqa: F811
+def ok_pm(installed_fake_dist):
     installed_fake_dist(DATA / "fake-dist")
     return make_plugin_manager(load_entrypoints=False, modules=["fbs_fake_plugin.ok"])
 
@@ -316,7 +315,7 @@ def test_an_unknown_type_suggests_the_installed_ones(ok_pm, tmp_path, monkeypatc
     )
 
 
-def test_an_unknown_type_mentions_plugins_that_failed_to_load(installed_fake_dist, tmp_path):  # noqa: F811
+def test_an_unknown_type_mentions_plugins_that_failed_to_load(installed_fake_dist, tmp_path):
     installed_fake_dist(DATA / "fake-dist")
     pm = make_plugin_manager(load_entrypoints=False, modules=["fbs_fake_plugin.importerror"])
     message = runtime_error(settings_with(tmp_path, east={"type": "acme"}), pm)
@@ -346,7 +345,7 @@ def test_option_errors_name_each_key_and_never_show_a_secret(ok_pm, tmp_path, mo
     assert len(lines) == 4  # west is fine; every problem of east is listed
 
 
-def test_a_factory_that_raises_is_reported_with_instance_and_plugin(fbs_pm, tmp_path):  # noqa: F811
+def test_a_factory_that_raises_is_reported_with_instance_and_plugin(fbs_pm, tmp_path):
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
         token: SecretStr
@@ -455,7 +454,7 @@ class TestFakeOkSupplierContract(SupplierContract):
     sample_options = OK_OPTIONS
 
     @pytest.fixture(autouse=True)
-    def _installed(self, installed_fake_dist):  # noqa: F811
+    def _installed(self, installed_fake_dist):
         installed_fake_dist(DATA / "fake-dist")
         import fbs_fake_plugin.ok
 
@@ -480,7 +479,7 @@ def leaky_plugin() -> types.ModuleType:
     return module
 
 
-def test_the_contract_catches_a_secret_in_repr(installed_fake_dist, monkeypatch):  # noqa: F811
+def test_the_contract_catches_a_secret_in_repr(installed_fake_dist, monkeypatch):
     installed_fake_dist(DATA / "fake-dist")
 
     class Leaky(SupplierContract):
@@ -496,7 +495,7 @@ def test_the_contract_catches_a_secret_in_repr(installed_fake_dist, monkeypatch)
         Leaky().test_entry_point_targets_plugin_and_loads()
 
 
-def test_the_contract_catches_network_use_in_the_factory(installed_fake_dist, monkeypatch):  # noqa: F811
+def test_the_contract_catches_network_use_in_the_factory(installed_fake_dist, monkeypatch):
     installed_fake_dist(DATA / "fake-dist")
     import socket
 

@@ -16,6 +16,8 @@ import pytest
 
 from ..plugins import FbsPluginManager, make_plugin_manager
 
+__all__ = ["fbs_pm", "installed_fake_dist"]
+
 
 @pytest.fixture
 def fbs_pm() -> FbsPluginManager:
