@@ -355,7 +355,7 @@ def ensure_instances(
             select(InstanceStateRow.kind, InstanceStateRow.name).where(
                 InstanceStateRow.merchant_id == merchant_id
             )
-        ).tuples()
+        )
     )
     for kind, name in names:
         if (kind, name) not in existing:

@@ -119,25 +119,32 @@ def _reset(ctx: PipelineContext, command: object) -> None:
     command.updated_at = ctx.now()  # type: ignore[attr-defined]
 
 
+def _supersede(command: object) -> None:
+    command.status = "cancelled"  # type: ignore[attr-defined]
+
+
 def _resume(ctx: PipelineContext, session: Session, row: OrderRow, actor: str) -> str:
     """Continue a held order from the step that held it."""
     held_from = OrderStatus(row.held_from or OrderStatus.received)
     failed = repo.commands_for(session, row.id, statuses=("failed",))
     if held_from in (OrderStatus.received, OrderStatus.approved):
         for command in failed:
-            command.status = "cancelled"
+            _supersede(command)
         send_on(ctx, session, row, message="Sent on by the merchant.", actor=actor)
         return "approved; sourcing now"
     if held_from == OrderStatus.sourced:
-        for command in failed:
-            command.status = "cancelled"  # superseded by a fresh charge attempt
         plan = repo.active_plan(session, row.id)
-        t.set_status(ctx, session, row, OrderStatus.sourced, "Charging again.", actor=actor)
         if plan is None:
             raise UserError(f"order {row.id} has no sourcing plan to charge for")
-        pending_charge = [c for c in repo.charges_for(session, row.id) if c.status == "pending"]
-        if pending_charge:
-            return "charge pending"
+        t.set_status(ctx, session, row, OrderStatus.sourced, "Charging again.", actor=actor)
+        if any(c.status == "pending" for c in repo.charges_for(session, row.id)):
+            # The last attempt's outcome is unknown: ask again with the same key, so the
+            # gateway answers with what it did rather than charging twice.
+            for command in failed:
+                _reset(ctx, command) if command.kind == "charge" else _supersede(command)
+            return "asking the payment gateway again"
+        for command in failed:
+            _supersede(command)
         enqueue_charge(ctx, session, row, plan)
         return "charging the card on file"
     t.set_status(ctx, session, row, held_from, "Resumed by the merchant.", actor=actor)

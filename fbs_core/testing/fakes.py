@@ -84,16 +84,23 @@ def market(name: str) -> FakeMarket:
         return _MARKETS.setdefault(name, FakeMarket())
 
 
-def fail_next(instance: str, *errors: Exception) -> None:
-    """Make the next calls of any fake instance called ``instance`` raise these errors."""
+def fail_next(instance: str, *errors: Exception, method: str | None = None) -> None:
+    """Make the next calls of the fake ``instance`` raise these errors.
+
+    With ``method`` (e.g. ``"push_tracking"``) only calls of that adapter method fail.
+    """
     with _LOCK:
-        _FAILURES.setdefault(instance, []).extend(errors)
+        _FAILURES.setdefault(f"{instance}.{method or '*'}", []).extend(errors)
 
 
-def _maybe_fail(instance: str) -> None:
+def _maybe_fail(instance: str, method: str) -> None:
     with _LOCK:
-        queue = _FAILURES.get(instance)
-        error = queue.pop(0) if queue else None
+        error = None
+        for key in (f"{instance}.{method}", f"{instance}.*"):
+            queue = _FAILURES.get(key)
+            if queue:
+                error = queue.pop(0)
+                break
     if error is not None:
         raise error
 
@@ -171,6 +178,57 @@ def generated_order(index: int, seed: int) -> IncomingOrder:
             total=Money(cents=items + 1500),
         ),
     )
+
+
+def make_order(
+    external_id: str,
+    lines: Sequence[tuple[str, int]],
+    *,
+    ship_to: Address | None = None,
+    minute: int = 0,
+    **changes: Any,
+) -> IncomingOrder:
+    """An order of ``(sku, quantity)`` lines at catalog prices, shipped to Austin by default.
+
+    ``minute`` sets its modification stamp, so a later version of the same order can be
+    published with a larger one. Any other ``IncomingOrder`` field can be overridden.
+    """
+    incoming_lines = tuple(
+        IncomingLine(
+            line_id=f"{external_id}-{position}",
+            sku=sku,
+            quantity=quantity,
+            title=CATALOG.get(sku, ("Unknown part", 1000, 0, 0))[0],
+            unit_price=Money(cents=CATALOG.get(sku, ("", 1000, 0, 0))[1]),
+        )
+        for position, (sku, quantity) in enumerate(lines, start=1)
+    )
+    items = sum(line.unit_price.cents * max(line.quantity, 0) for line in incoming_lines)
+    stamp = EPOCH + timedelta(minutes=minute)
+    fields: dict[str, Any] = {
+        "external_id": external_id,
+        "number": f"#{external_id}",
+        "placed_at": EPOCH,
+        "updated_at": stamp,
+        "lines": incoming_lines,
+        "ship_to": ship_to
+        or Address(
+            name="Pat Buyer",
+            line1="100 Congress Ave",
+            city="Austin",
+            region="TX",
+            postal_code="78701",
+            country="US",
+        ),
+        "buyer_paid": BuyerTotals(
+            items=Money(cents=items),
+            shipping=Money(cents=1500),
+            tax=Money(cents=0),
+            total=Money(cents=items + 1500),
+        ),
+    }
+    fields.update(changes)
+    return IncomingOrder(**fields)
 
 
 def generated_stock(seed: int, supplier_index: int) -> dict[str, dict[str, int]]:
@@ -255,7 +313,7 @@ class FakeChannel(OrderSource, TrackingSink):
         self.ledger = options.open_ledger()
 
     def fetch_orders(self, cursor: str | None) -> OrderBatch:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "fetch_orders")
         start = int(cursor or 0)
         opts: FakeChannelOptions = self.options
         if opts.generate:
@@ -268,7 +326,7 @@ class FakeChannel(OrderSource, TrackingSink):
         return OrderBatch(orders=tuple(orders), cursor=str(end))
 
     def acknowledge_order(self, external_id: str, message: str) -> None:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "acknowledge_order")
         self.ledger.record(
             "acknowledge",
             f"{self.name}:{external_id}",
@@ -278,7 +336,7 @@ class FakeChannel(OrderSource, TrackingSink):
         )
 
     def push_tracking(self, push: TrackingPush) -> TrackingResult:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "push_tracking")
         effect, created = self.ledger.record(
             "tracking",
             push.idempotency_key,
@@ -308,7 +366,7 @@ class FakeSupplier(Supplier):
         self.stock = stock
 
     def offers(self, skus: Sequence[str]) -> list[Offer]:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "offers")
         return [
             Offer(
                 supplier=self.name,
@@ -324,7 +382,7 @@ class FakeSupplier(Supplier):
         ]
 
     def place_order(self, request: PurchaseOrderRequest) -> PurchaseOrderAck:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "place_order")
         short = [
             line.sku
             for line in request.lines
@@ -346,7 +404,7 @@ class FakeSupplier(Supplier):
         )
 
     def fetch_shipments(self, cursor: str | None) -> ShipmentBatch:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "fetch_shipments")
         after = int(cursor or 0)
         notices = []
         last = after
@@ -356,7 +414,7 @@ class FakeSupplier(Supplier):
         return ShipmentBatch(shipments=tuple(notices), cursor=str(last))
 
     def cancel_order(self, po_number: str) -> CancelResult:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "cancel_order")
         shipped = self.ledger.get("shipment", f"{self.name}:{po_number}")
         po = self.ledger.get("purchase_order", po_number)
         if po is None or shipped is not None:
@@ -411,7 +469,7 @@ class FakePayment(PaymentGateway):
         self.ledger = options.open_ledger()
 
     def charge(self, request: ChargeRequest) -> ChargeResult:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "charge")
         decline = self.options.decline.get(request.order_reference)
         payload = {"amount_cents": request.amount.cents, "currency": request.amount.currency}
         result: dict[str, Any] = {"reference": f"pi_{request.idempotency_key}"}
@@ -435,7 +493,7 @@ class FakePayment(PaymentGateway):
         return ChargeResult(reference=effect.result["reference"], amount=request.amount)
 
     def refund(self, request: RefundRequest) -> RefundResult:  # noqa: D102
-        _maybe_fail(self.name)
+        _maybe_fail(self.name, "refund")
         effect, _ = self.ledger.record(
             "refund",
             request.idempotency_key,
