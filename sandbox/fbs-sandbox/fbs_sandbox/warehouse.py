@@ -34,6 +34,7 @@ import json
 import random
 import threading
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +62,7 @@ ERROR_CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    405: "method_not_allowed",
     409: "conflict",
     422: "unprocessable",
     429: "rate_limited",
@@ -309,8 +311,9 @@ class WarehouseImitation:
 
     @property
     def shipments(self) -> int:
-        """Parcels shipped so far (as of the last request served)."""
+        """Parcels shipped so far by the imitation's clock."""
         with self._lock:
+            self._ship_due()
             return len(self._shipments)
 
     def now(self) -> datetime:
@@ -371,7 +374,11 @@ class WarehouseImitation:
 
     # -- dispatch -----------------------------------------------------------------------
 
-    def _endpoint(self, handler: Any) -> Any:
+    def _endpoint(
+        self, handler: Callable[[Request, bytes], Response]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a handler with fault injection, auth, lazy shipping and the lock."""
+
         async def endpoint(request: Request) -> Response:
             with self._lock:
                 fault = self._faults.popleft() if self._faults else _Fault()
@@ -411,13 +418,7 @@ class WarehouseImitation:
 
     async def _http_exception(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
-        code = (
-            "not_found"
-            if status == 404
-            else "method_not_allowed"
-            if status == 405
-            else (ERROR_CODES.get(status, "error"))
-        )
+        code = ERROR_CODES.get(status, "error")
         return _error(status, code, f"{request.method} {request.url.path}: HTTP {status}.")
 
     def _authorized(self, request: Request) -> bool:

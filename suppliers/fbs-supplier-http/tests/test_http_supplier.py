@@ -334,7 +334,7 @@ def test_a_server_error_is_retriable_and_the_next_call_succeeds(rig):
 
 
 def test_a_slow_warehouse_times_out_as_retriable(rig):
-    rig.warehouse.slow_next(3)
+    rig.warehouse.slow_next(1)
 
     with pytest.raises(RetriableError) as caught:
         rig.supplier(timeout=0.2).offers(["BR-1043"])
