@@ -49,7 +49,9 @@ def cancel_order(
                 key=f"cancel:{po.po_number}",
                 payload={"po_number": po.po_number},
             )
-        elif po.status == "cancelled":
+        elif po.status in ("failed", "cancelled"):
+            # never sent, or refused by the warehouse: all of its money goes back
+            po.status = "cancelled"
             refund_unsent_po(ctx, session, order, po)
     finish_cancellation_if_settled(ctx, session, order)
 

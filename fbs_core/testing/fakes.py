@@ -105,6 +105,12 @@ def _maybe_fail(instance: str, method: str) -> None:
         raise error
 
 
+def clear_failures() -> None:
+    """Forget every queued failure."""
+    with _LOCK:
+        _FAILURES.clear()
+
+
 def reset() -> None:
     """Forget every market and queued failure (between tests)."""
     with _LOCK:

@@ -206,6 +206,7 @@ class PlacePurchaseOrderHandler(Handler):
                 f"{po.supplier} refused {po.po_number}: {error.message}",
             )
             return
+        command.status = "cancelled"  # the refused PO itself records the failure from here
         policy = ctx.rules.on_no_stock
         message = f"{po.supplier} has no stock for {po.po_number}: {error.message}"
         if policy == NoStockPolicy.resource:
