@@ -55,9 +55,9 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 def _add_commands() -> None:
     # One line per command module; each exposes ``command`` (a click command or group).
-    from . import check_cmd, db_cmd, init_cmd, orders_cmd, plugins_cmd, run_cmd
+    from . import check_cmd, db_cmd, demo_cmd, init_cmd, orders_cmd, plugins_cmd, run_cmd
 
-    for module in (init_cmd, check_cmd, run_cmd, orders_cmd, plugins_cmd, db_cmd):
+    for module in (init_cmd, check_cmd, run_cmd, orders_cmd, plugins_cmd, db_cmd, demo_cmd):
         main.add_command(module.command)
 
 
