@@ -42,6 +42,13 @@ FAILED_EXIT = 1
     help="Seconds the orders may take before the demo fails and shows what is stuck.",
 )
 @click.option(
+    "--ship-delay",
+    type=click.FloatRange(min=0, max=60),
+    default=1.0,
+    show_default=True,
+    help="Seconds the warehouses take to ship (Newark half of it, Reno one and a half times).",
+)
+@click.option(
     "--dir",
     "folder",
     type=click.Path(file_okay=False, path_type=Path),
@@ -50,7 +57,12 @@ FAILED_EXIT = 1
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 def command(
-    orders: int, seed: int | None, time_limit: float, folder: Path | None, as_json: bool
+    orders: int,
+    seed: int | None,
+    time_limit: float,
+    ship_delay: float,
+    folder: Path | None,
+    as_json: bool,
 ) -> None:
     """Run fbs end to end on 127.0.0.1: a WooCommerce store, Stripe and three warehouses.
 
@@ -71,6 +83,7 @@ def command(
         seed=DEFAULT_SEED if seed is None else seed,
         time_limit=time_limit,
         folder=folder,
+        ship_delay_seconds=ship_delay,
     )
     stderr = Console(stderr=True)
     bar = Progress(
