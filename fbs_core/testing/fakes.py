@@ -161,7 +161,8 @@ def generated_order(index: int, seed: int) -> IncomingOrder:
                 unit_price=Money(cents=price),
             )
         )
-    items = sum(line.unit_price.cents * line.quantity for line in lines)
+    # the buyer pays the core deposit of a remanufactured part on top of its price
+    items = sum((line.unit_price.cents + CATALOG[line.sku][2]) * line.quantity for line in lines)
     placed = EPOCH + timedelta(minutes=index)
     return IncomingOrder(
         external_id=f"G{seed}-{index}",
@@ -209,7 +210,10 @@ def make_order(
         )
         for position, (sku, quantity) in enumerate(lines, start=1)
     )
-    items = sum(line.unit_price.cents * max(line.quantity, 0) for line in incoming_lines)
+    items = sum(
+        (line.unit_price.cents + CATALOG.get(line.sku, ("", 0, 0, 0))[2]) * max(line.quantity, 0)
+        for line in incoming_lines
+    )
     stamp = EPOCH + timedelta(minutes=minute)
     fields: dict[str, Any] = {
         "external_id": external_id,

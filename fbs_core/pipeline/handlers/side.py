@@ -68,6 +68,8 @@ class NotifyHandler(Handler):
             order = repo.order_to_domain(row)
             event = repo.event_to_domain(event_row)
         failures = ctx.pm.call_each(NOTIFICATION_HOOKS[command.target], order=order, event=event)
+        for failure in failures:  # shown by status displays; never retried or held
+            ctx.pm.record(failure)
         return {"failed_plugins": sorted({f.plugin for f in failures})}
 
     def on_fatal(self, *args: Any) -> None:  # noqa: D102
