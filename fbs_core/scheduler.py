@@ -22,6 +22,20 @@ log = logging.getLogger("fbs.scheduler")
 TICK_JOB_ID = "fbs-tick"
 
 
+class _SkippedTickFilter(logging.Filter):
+    """Drop APScheduler's warning for a tick skipped while the previous one still runs.
+
+    A tick drains the outbox for up to several seconds, so under load the next period
+    often finds it running; skipping is the intended behaviour, not a problem.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedTickFilter())
+
+
 def build_scheduler(engine: Engine, tick_seconds: float) -> BackgroundScheduler:
     """A paused-until-started scheduler with the single tick job.
 

@@ -106,7 +106,11 @@ def enqueue(
     delay: timedelta | None = None,
 ) -> OutboxCommandRow:
     """Write an outbox command in the current transaction; an existing key is kept as is."""
-    existing = repo.command_by_key(session, ctx.merchant_id, key)
+    for pending in session.new:  # written earlier in this same transaction
+        if isinstance(pending, OutboxCommandRow) and pending.idempotency_key == key:
+            return pending
+    with session.no_autoflush:  # the lookup needs rows already committed, not a flush
+        existing = repo.command_by_key(session, ctx.merchant_id, key)
     if existing is not None:
         return existing
     now = ctx.now()

@@ -53,6 +53,11 @@ class LoggingMiddleware:
         self.log = log
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Record the request, then hand it to the app.
+
+        The entry is logged when the response starts, before its body is sent, so a
+        client that has its answer can always find its request in the log.
+        """
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -63,8 +68,28 @@ class LoggingMiddleware:
             chunks.append(message.get("body", b""))
             more_body = message.get("more_body", False)
         body = b"".join(chunks)
-        status_holder: list[int] = [0]
         replayed = False
+        logged = False
+
+        def log(status: int) -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            self.log.add(
+                LoggedRequest(
+                    at=datetime.now(UTC),
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    headers={
+                        k.decode("latin-1").lower(): v.decode("latin-1")
+                        for k, v in scope.get("headers", [])
+                    },
+                    body=body,
+                    status=status,
+                )
+            )
 
         async def recording_receive() -> dict[str, Any]:
             nonlocal replayed
@@ -75,24 +100,13 @@ class LoggingMiddleware:
 
         async def recording_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
+                log(message["status"])
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self.log.add(
-                LoggedRequest(
-                    at=datetime.now(UTC),
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    headers={k.decode("latin-1").lower(): v.decode("latin-1")
-                             for k, v in scope.get("headers", [])},
-                    body=body,
-                    status=status_holder[0],
-                )
-            )
+            log(0)  # the app failed before answering
 
 
 def free_port() -> int:
