@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fbs_channel_woocommerce.channel import WooCommerceChannel, WooCommerceOptions
 from fbs_sandbox.serving import RunningServer, serve
 from fbs_sandbox.woocommerce import WooCommerceImitation

@@ -1,6 +1,5 @@
 import fbs_channel_woocommerce.plugin
 from fbs_channel_woocommerce.channel import WooCommerceChannel
-
 from fbs_core.adapters import TrackingSink
 from fbs_core.testing.contracts import OrderSourceContract
 

@@ -6,7 +6,6 @@ import copy
 from datetime import UTC, datetime
 
 from fbs_channel_woocommerce.mapping import map_order
-
 from fbs_core.domain import IncomingOrder, Money, UnreadableOrder
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from fbs_channel_woocommerce.channel import TRACKING_META_KEY, tracking_note
+from fbs_core.domain import TrackingLine, TrackingPush
 from fbs_sandbox.serving import serve
 from fbs_sandbox.woocommerce import WooCommerceImitation
-
-from fbs_core.domain import TrackingLine, TrackingPush
 
 
 def push_for(order, *, number="1Z999AA10123456784", carrier="UPS", completes=False, url=None):

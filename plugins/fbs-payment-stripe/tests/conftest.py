@@ -16,11 +16,11 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 import stripe
+
+from fbs_core.domain import ChargeBreakdown, ChargeRequest, Money, RefundRequest
 from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
 from fbs_sandbox.serving import RunningServer, free_port, serve
 from fbs_sandbox.stripe_imitation import StripeImitation
-
-from fbs_core.domain import ChargeBreakdown, ChargeRequest, Money, RefundRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 API_KEY = "sk_test_fbs0123456789abcdef"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fbs_payment_stripe.plugin
-
 from fbs_core.testing.contracts import PaymentGatewayContract
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
-from fbs_sandbox.serving import free_port
 
 from fbs_core.domain import Money
 from fbs_core.errors import AuthError, FatalError, PaymentDeclined, RetriableError
+from fbs_sandbox.serving import free_port
 
 API_KEY = "sk_test_fbs0123456789abcdef"
 

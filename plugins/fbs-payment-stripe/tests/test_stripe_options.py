@@ -5,9 +5,12 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from types import SimpleNamespace
 
-import fbs_payment_stripe.plugin
 import pytest
 import stripe
+from pydantic import ValidationError
+
+import fbs_payment_stripe.plugin
+from fbs_core.errors import AuthError, FatalError, PaymentDeclined, RetriableError
 from fbs_payment_stripe.errors import from_stripe, redact
 from fbs_payment_stripe.gateway import (
     StripeGateway,
@@ -17,9 +20,6 @@ from fbs_payment_stripe.gateway import (
     refund_params,
     refund_result,
 )
-from pydantic import ValidationError
-
-from fbs_core.errors import AuthError, FatalError, PaymentDeclined, RetriableError
 
 VALID = {"api_key": "sk_live_abcdef123456", "customer": "cus_M1", "payment_method": "pm_1Abc"}
 

@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import stripe
-from fbs_payment_stripe.errors import from_stripe
-from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
 
 from fbs_core.errors import FatalError
+from fbs_payment_stripe.errors import from_stripe
+from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
 
 API_KEY = "sk_test_fbs0123456789abcdef"
 

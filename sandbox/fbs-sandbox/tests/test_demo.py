@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
-from fbs_sandbox.demo import DemoFailed, DemoSettings, run_demo
-from fbs_sandbox.demo_data import CORE_PART, PARTS, WAREHOUSES, plan_orders, problem_count
 
 from fbs_core.cli import main
 from fbs_core.config import load_settings
 from fbs_core.sourcing.geo import zip_state
+from fbs_sandbox.demo import DemoFailed, DemoSettings, run_demo
+from fbs_sandbox.demo_data import CORE_PART, PARTS, WAREHOUSES, plan_orders, problem_count
 
 ORDERS = 12
 PROBLEM_REASONS = {"non_us_destination", "military_not_enabled", "unknown_sku"}

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
 from fbs_sandbox.serving import serve
 from fbs_sandbox.stripe_imitation import StripeImitation, parse_form
 

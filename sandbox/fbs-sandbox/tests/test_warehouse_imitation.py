@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+
 from fbs_sandbox.serving import serve
 from fbs_sandbox.warehouse import StockItem, WarehouseImitation
 from fbs_supplier_http.conformance import ConformanceRecorder, ContractChecker

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fbs_sandbox.serving import RunningServer, serve
-from fbs_sandbox.woocommerce import WooCommerceImitation, oauth_signature
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from woocommerce import API
+
+from fbs_sandbox.serving import RunningServer, serve
+from fbs_sandbox.woocommerce import WooCommerceImitation, oauth_signature
 
 KEY, SECRET = "ck_imitation_key", "cs_imitation_secret"
 ADDRESS = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from fbs_sandbox.serving import RunningServer, serve
 from fbs_sandbox.warehouse import StockItem, WarehouseImitation
 from fbs_supplier_http.conformance import ConformanceRecorder, ContractChecker, Exchange

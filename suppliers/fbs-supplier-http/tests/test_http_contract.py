@@ -1,5 +1,4 @@
 import fbs_supplier_http.plugin
-
 from fbs_core.testing.contracts import SupplierContract
 
 

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fbs_supplier_http import mapping
-from fbs_supplier_http.client import retry_after_seconds
 
 from fbs_core.domain import (
     Address,
@@ -19,6 +17,8 @@ from fbs_core.domain import (
     ShipmentLine,
 )
 from fbs_core.errors import FatalError
+from fbs_supplier_http import mapping
+from fbs_supplier_http.client import retry_after_seconds
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fbs_supplier_http.supplier import HttpSupplier, HttpSupplierOptions
 from pydantic import ValidationError
+
+from fbs_supplier_http.supplier import HttpSupplier, HttpSupplierOptions
 
 GOOD = {
     "base_url": "https://api.acme.example/fbs/",

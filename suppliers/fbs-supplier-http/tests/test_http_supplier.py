@@ -7,8 +7,6 @@ fixture when the test ends.
 from __future__ import annotations
 
 import pytest
-from fbs_sandbox.serving import free_port
-from fbs_sandbox.warehouse import StockItem
 
 from fbs_core.domain import (
     Address,
@@ -18,6 +16,8 @@ from fbs_core.domain import (
     ShipmentLine,
 )
 from fbs_core.errors import AuthError, FatalError, OutOfStock, RetriableError
+from fbs_sandbox.serving import free_port
+from fbs_sandbox.warehouse import StockItem
 
 BUYER = Address(
     name="Dana Whitfield",

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from fbs_supplier_http.conformance import openapi_text
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
+
+from fbs_supplier_http.conformance import openapi_text
 
 SPEC: dict[str, Any] = yaml.safe_load(openapi_text())
 FIXTURES = Path(__file__).parent / "fixtures"
