@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ...errors import FatalError
 from .. import transitions as t
 
 if TYPE_CHECKING:
@@ -13,6 +15,17 @@ if TYPE_CHECKING:
     from ...db.models import OrderRow, OutboxCommandRow
     from ...errors import AdapterError
     from ..context import PipelineContext
+
+
+AdapterT = TypeVar("AdapterT")
+
+
+def configured(adapters: Mapping[str, AdapterT], name: str, what: str) -> AdapterT:
+    """The adapter a command targets; a fatal error if the merchant removed it from config."""
+    adapter = adapters.get(name)
+    if adapter is None:
+        raise FatalError(f"{what} {name!r} is not configured", code="instance_not_configured")
+    return adapter
 
 
 @dataclass(frozen=True)

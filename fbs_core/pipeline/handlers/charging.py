@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 from ...db import repository as repo
 from ...db.models import ChargeRow
 from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, SourcingPlan
-from ...errors import AdapterError, FatalError
+from ...errors import AdapterError
 from .. import transitions as t
 from ..money import enqueue_refund
 from ..progress import finish_cancellation_if_settled
-from .base import Command, Handler
+from .base import Command, Handler, configured
 from .purchasing import create_purchase_orders
 
 if TYPE_CHECKING:
@@ -91,11 +91,7 @@ class ChargeHandler(Handler):
     kind = "charge"
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
-        gateway = ctx.runtime.payments.get(command.target)
-        if gateway is None:
-            raise FatalError(
-                f"payment instance {command.target!r} is not configured", code="no_payment_gateway"
-            )
+        gateway = configured(ctx.runtime.payments, command.target, "payment instance")
         p = command.payload
         currency = p["currency"]
 

@@ -16,11 +16,13 @@ from ...domain import (
     PurchaseOrderRequest,
 )
 from ...domain.rules import NoStockPolicy
-from ...errors import AdapterError, FatalError, OutOfStock
+from ...errors import AdapterError, OutOfStock
 from .. import transitions as t
+from ..cancellation import cancel_order, refund_unsent_po
 from ..money import cores_cents, enqueue_refund, goods_cents, split_proportionally
 from ..progress import finish_cancellation_if_settled, maybe_complete
-from .base import Command, Handler
+from ..review import enqueue_sourcing
+from .base import Command, Handler, configured
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -107,11 +109,7 @@ class PlacePurchaseOrderHandler(Handler):
     kind = "place_po"
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
-        supplier = ctx.runtime.suppliers.get(command.target)
-        if supplier is None:
-            raise FatalError(
-                f"supplier {command.target!r} is not configured", code="supplier_not_configured"
-            )
+        supplier = configured(ctx.runtime.suppliers, command.target, "supplier")
         p = command.payload
         currency = p["currency"]
         request = PurchaseOrderRequest(
@@ -192,8 +190,6 @@ class PlacePurchaseOrderHandler(Handler):
         po.updated_at = ctx.now()
         if order.cancel_requested:
             po.status = "cancelled"
-            from ..cancellation import refund_unsent_po
-
             refund_unsent_po(ctx, session, order, po)
             finish_cancellation_if_settled(ctx, session, order)
             return
@@ -210,15 +206,11 @@ class PlacePurchaseOrderHandler(Handler):
         policy = ctx.rules.on_no_stock
         message = f"{po.supplier} has no stock for {po.po_number}: {error.message}"
         if policy == NoStockPolicy.resource:
-            from ..review import enqueue_sourcing
-
             t.record(ctx, session, order, "no_stock", message + " Looking for another warehouse.")
             enqueue_sourcing(
                 ctx, session, order, resource_po=po.po_number, exclude=refused_by(session, order)
             )
         elif policy == NoStockPolicy.cancel:
-            from ..cancellation import cancel_order
-
             cancel_order(ctx, session, order, actor="system", reason=message)
         else:
             t.hold(ctx, session, order, "no_stock", message)
@@ -241,11 +233,7 @@ class CancelPurchaseOrderHandler(Handler):
     kind = "cancel_po"
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
-        supplier = ctx.runtime.suppliers.get(command.target)
-        if supplier is None:
-            raise FatalError(
-                f"supplier {command.target!r} is not configured", code="supplier_not_configured"
-            )
+        supplier = configured(ctx.runtime.suppliers, command.target, "supplier")
         result = supplier.cancel_order(command.payload["po_number"])
         return {
             "cancelled": {line.sku: line.quantity for line in result.cancelled},

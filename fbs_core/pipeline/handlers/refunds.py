@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
 from ...domain import Money, RefundRequest
-from ...errors import AdapterError, FatalError
+from ...errors import AdapterError
 from .. import transitions as t
-from .base import Command, Handler
+from .base import Command, Handler, configured
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -23,11 +23,7 @@ class RefundHandler(Handler):
     kind = "refund"
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
-        gateway = ctx.runtime.payments.get(command.target)
-        if gateway is None:
-            raise FatalError(
-                f"payment instance {command.target!r} is not configured", code="no_payment_gateway"
-            )
+        gateway = configured(ctx.runtime.payments, command.target, "payment instance")
         p = command.payload
         result = gateway.refund(
             RefundRequest(
