@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..db import Database
+from ..db.engine import sqlite_file
 from ..db.migrate import current_revision, head_revision, upgrade
 from ..errors import UserError
 from .context import CliContext
@@ -14,7 +15,13 @@ def open_database(obj: CliContext, *, create: bool = False) -> Database:
     ``create`` migrates a new (empty) database by itself, as ``fbs run`` does; an
     existing database behind this version of fbs must be upgraded on purpose.
     """
-    db = Database(obj.settings().database_url)
+    url = obj.settings().database_url
+    missing = sqlite_file(url)
+    if missing is not None and not missing.exists() and not create:
+        raise UserError(
+            f"there is no database at {missing}; run 'fbs run' or 'fbs db upgrade' first"
+        )
+    db = Database(url)
     revision = current_revision(db)
     if revision is None and create:
         upgrade(db)
