@@ -12,9 +12,10 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from .db import Database
 from .db import repository as repo
@@ -26,6 +27,8 @@ from .runtime import Runtime
 
 log = logging.getLogger("fbs.engine")
 
+T = TypeVar("T")
+
 
 @dataclass
 class Progress:
@@ -35,6 +38,19 @@ class Progress:
     changes: int = 0
     commands: int = 0
     passes: int = 0
+
+
+def _outcome(future: Future[T], on_error: T) -> T:
+    """A worker's result; an unexpected error is logged and the work stays leased.
+
+    Whatever failed (a database error, a bug) is retried once its lease expires, so one
+    bad command or poll never stops the others in the batch or the loop.
+    """
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001
+        log.exception("a worker failed; the work is retried when its lease expires")
+        return on_error
 
 
 class Engine:
@@ -122,7 +138,7 @@ class Engine:
                 break
             futures = [self.pool.submit(run_command, self.ctx, command) for command in commands]
             for future in futures:
-                future.result()
+                _outcome(future, "error")
             executed += len(commands)
             self.progress.commands += len(commands)
             if deadline is not None and self.ctx.now() >= deadline:

@@ -287,3 +287,34 @@ def test_a_tracking_push_refused_holds_the_shipped_order(make_engine, ledger):
     assert (order.status, order.hold_reason) == (OrderStatus.held, "upstream_rejected")
     assert "deleted" in order.hold_message
     assert detail(engine).purchase_orders[0].status == "shipped"
+
+
+def test_an_unexpected_error_while_recording_a_result_is_retried_after_the_lease(
+    make_engine, ledger, monkeypatch
+):
+    import time
+
+    from fbs_core.pipeline.handlers import HANDLERS
+
+    engine = make_engine()
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(update={"lease_seconds": 1})
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    handler = HANDLERS["charge"]
+    real_apply = handler.apply
+    calls = []
+
+    def flaky_apply(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "apply", flaky_apply)
+
+    engine.run_until_idle()  # survives the error; the charge stays leased
+    assert only_order(engine).status is OrderStatus.sourced
+    time.sleep(1.1)
+    engine.run_until_idle()
+
+    assert only_order(engine).status is OrderStatus.completed
+    assert ledger.count("charge") == 1 and ledger.calls("charge") == 2  # replayed, not repeated
