@@ -3,16 +3,13 @@ JSON examples of the official REST docs."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fbs_channel_woocommerce.channel import WooCommerceChannel, WooCommerceOptions
+from fbs_sandbox.docs import woocommerce_orders_example
 from fbs_sandbox.serving import RunningServer, serve
 from fbs_sandbox.woocommerce import WooCommerceImitation
 
@@ -32,35 +29,14 @@ US_ADDRESS = {
 BILLING = {**US_ADDRESS, "email": "dana@example.com", "phone": "512-555-0101"}
 
 
-def specs_dir() -> Path:
-    """``FBS_SPECS_DIR``, else the first ``shared/specs`` above this file."""
-    if os.environ.get("FBS_SPECS_DIR"):
-        return Path(os.environ["FBS_SPECS_DIR"])
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "specs"
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("WooCommerce docs not found; set FBS_SPECS_DIR")
-    raise AssertionError  # unreachable
-
-
-def docs_json_example(section: str) -> Any:
-    """The first "JSON response example" under ``## <section> ##`` in ``_orders.md``."""
-    text = (specs_dir() / "woocommerce" / "rest-api-docs-v3" / "_orders.md").read_text()
-    start = text.index(f"## {section} ##")
-    block = re.search(r"> JSON response example:\s*```json\n(.*?)\n```", text[start:], re.S)
-    assert block, f"no JSON example under {section!r}"
-    return json.loads(block.group(1))
-
-
 @pytest.fixture
 def retrieve_example() -> dict[str, Any]:
-    return docs_json_example("Retrieve an order")
+    return woocommerce_orders_example("Retrieve an order")
 
 
 @pytest.fixture
 def list_example() -> list[dict[str, Any]]:
-    return docs_json_example("List all orders")
+    return woocommerce_orders_example("List all orders")
 
 
 @pytest.fixture

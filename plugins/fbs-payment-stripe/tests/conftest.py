@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import pytest
 import stripe
 
 from fbs_core.domain import ChargeBreakdown, ChargeRequest, Money, RefundRequest
+from fbs_core.testing.specs import spec_file, unavailable
 from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
 from fbs_sandbox.serving import RunningServer, free_port, serve
 from fbs_sandbox.stripe_imitation import StripeImitation
@@ -25,27 +26,6 @@ from fbs_sandbox.stripe_imitation import StripeImitation
 REPO_ROOT = Path(__file__).resolve().parents[3]
 API_KEY = "sk_test_fbs0123456789abcdef"
 CUSTOMER = "cus_merchant"
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Skip for a missing tool, except in CI, where a missing tool is a failure."""
-    if _truthy(os.environ.get("CI")):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
-
-
-def specs_dir() -> Path | None:
-    """``FBS_SPECS_DIR``, else the first ``shared/specs`` above the repository root."""
-    if os.environ.get("FBS_SPECS_DIR"):
-        return Path(os.environ["FBS_SPECS_DIR"])
-    for folder in (REPO_ROOT, *REPO_ROOT.parents):
-        if (folder / "shared" / "specs").is_dir():
-            return folder / "shared" / "specs"
-    return None
 
 
 def prism_binary() -> str | None:
@@ -111,10 +91,7 @@ class Prism:
 @pytest.fixture(scope="session")
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     """Serve ``stripe/spec3.prism-mock.json`` with Prism on a free loopback port."""
-    folder = specs_dir()
-    spec_file = folder / "stripe" / "spec3.prism-mock.json" if folder else None
-    if spec_file is None or not spec_file.is_file():
-        unavailable(f"Stripe spec not found (looked for {spec_file}); set FBS_SPECS_DIR")
+    spec = spec_file("stripe/spec3.prism-mock.json")
     binary = prism_binary()
     if binary is None:
         unavailable(
@@ -128,7 +105,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     log_path = tmp_path_factory.mktemp("prism") / "prism.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [binary, "mock", "-h", "127.0.0.1", "-p", str(port), str(spec_file)],
+            [binary, "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -136,7 +113,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_prism(process, url, log_path)
-        yield Prism(url=url, spec=json.loads(spec_file.read_text()))
+        yield Prism(url=url, spec=json.loads(spec.read_text()))
     finally:
         _stop(process)
 

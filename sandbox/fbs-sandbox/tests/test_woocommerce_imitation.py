@@ -6,11 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import re
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from woocommerce import API
 
+from fbs_sandbox.docs import woocommerce_orders_example
 from fbs_sandbox.serving import RunningServer, serve
 from fbs_sandbox.woocommerce import WooCommerceImitation, oauth_signature
 
@@ -33,28 +31,6 @@ ADDRESS = {
     "country": "US",
 }
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def docs_example(section: str):
-    root = os.environ.get("FBS_SPECS_DIR")
-    specs = (
-        Path(root)
-        if root
-        else next(
-            (
-                p / "shared" / "specs"
-                for p in Path(__file__).resolve().parents
-                if (p / "shared" / "specs").is_dir()
-            ),
-            None,
-        )
-    )
-    if specs is None:
-        pytest.skip("WooCommerce docs not found; set FBS_SPECS_DIR")
-    text = (specs / "woocommerce" / "rest-api-docs-v3" / "_orders.md").read_text()
-    start = text.index(f"## {section} ##")
-    block = re.search(r"> JSON response example:\s*```json\n(.*?)\n```", text[start:], re.S)
-    return json.loads(block.group(1))
 
 
 @pytest.fixture
@@ -92,8 +68,8 @@ def assert_wp_error(response, status, code):
 # -- shape -------------------------------------------------------------------------
 
 
-def test_orders_have_every_field_of_the_docs_example(store):
-    example = docs_example("Retrieve an order")
+def test_orders_have_every_field_of_the_woocommerce_orders_example(store):
+    example = woocommerce_orders_example("Retrieve an order")
     order = add(store)
 
     assert set(example) <= set(order)
