@@ -39,16 +39,7 @@ def cancel_order(
             _void_effect(ctx, session, command.kind, command.idempotency_key, command.payload)
     for po in repo.purchase_orders_for(session, order.id):
         if po.status in ("placed", "partially_shipped"):
-            po.status = "cancel_requested"
-            t.enqueue(
-                ctx,
-                session,
-                order,
-                kind="cancel_po",
-                target=po.supplier,
-                key=f"cancel:{po.po_number}",
-                payload={"po_number": po.po_number},
-            )
+            request_po_cancel(ctx, session, order, po)
         elif po.status in ("failed", "cancelled"):
             # never sent, or refused by the warehouse: all of its money goes back
             po.status = "cancelled"
@@ -67,6 +58,22 @@ def _void_effect(
         po = repo.purchase_order_by_number(session, ctx.merchant_id, str(payload["po_number"]))
         if po is not None and po.status in ("pending", "failed"):
             po.status = "cancelled"
+
+
+def request_po_cancel(
+    ctx: PipelineContext, session: Session, order: OrderRow, po: PurchaseOrderRow
+) -> None:
+    """Ask the warehouse to stop a purchase order it has accepted."""
+    po.status = "cancel_requested"
+    t.enqueue(
+        ctx,
+        session,
+        order,
+        kind="cancel_po",
+        target=po.supplier,
+        key=f"cancel:{po.po_number}",
+        payload={"po_number": po.po_number},
+    )
 
 
 def refund_unsent_po(

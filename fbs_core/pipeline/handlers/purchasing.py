@@ -18,7 +18,7 @@ from ...domain import (
 from ...domain.rules import NoStockPolicy
 from ...errors import AdapterError, OutOfStock
 from .. import transitions as t
-from ..cancellation import cancel_order, refund_unsent_po
+from ..cancellation import cancel_order, refund_unsent_po, request_po_cancel
 from ..money import cores_cents, enqueue_refund, goods_cents, split_proportionally
 from ..progress import finish_cancellation_if_settled, maybe_complete
 from ..review import enqueue_sourcing
@@ -155,16 +155,7 @@ class PlacePurchaseOrderHandler(Handler):
             f"Purchase order {po.po_number} accepted by {po.supplier} ({po.supplier_reference}).",
         )
         if order.cancel_requested:
-            po.status = "cancel_requested"
-            t.enqueue(
-                ctx,
-                session,
-                order,
-                kind="cancel_po",
-                target=po.supplier,
-                key=f"cancel:{po.po_number}",
-                payload={"po_number": po.po_number},
-            )
+            request_po_cancel(ctx, session, order, po)
             return
         live = [
             p for p in repo.purchase_orders_for(session, order.id) if p.status in LIVE_PO_STATUSES
