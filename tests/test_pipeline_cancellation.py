@@ -150,3 +150,73 @@ def test_a_cancel_of_a_final_order_is_a_clear_user_error(make_engine):
         actions.cancel(engine.ctx, 1)
     with pytest.raises(UserError, match="no order 99"):
         actions.approve_order(engine.ctx, 99)
+
+
+def _slow_retries(engine, **changes):
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(
+        update={"backoff_base_seconds": 60, **changes}
+    )
+
+
+def test_cancel_while_a_sent_charge_has_no_answer_asks_again_and_refunds_it(make_engine, ledger):
+    from fbs_core.errors import RetriableError
+
+    engine = make_engine()
+    _slow_retries(engine)
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    # the gateway charges the card, then the connection drops before its answer arrives
+    fakes.fail_next("card", fakes.AfterEffect(RetriableError("connection reset")), method="charge")
+    engine.run_until_idle()
+    assert detail(engine).order.status is OrderStatus.sourced  # waiting to retry the charge
+    assert ledger.count("charge") == 1
+
+    actions.cancel(engine.ctx, 1)
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.cancelled
+    assert [c.status for c in d.charges] == ["succeeded"]  # learnt by asking again, same key
+    assert ledger.count("charge") == 1 and ledger.calls("charge") == 2
+    assert ledger.count("refund") == 1
+    assert d.refunds[0].amount_cents == d.charges[0].amount_cents
+    assert ledger.count("purchase_order") == 0
+
+
+def test_cancel_after_retries_ran_out_on_an_unanswered_charge_still_refunds_it(make_engine, ledger):
+    from fbs_core.errors import RetriableError
+
+    engine = make_engine()
+    _slow_retries(engine, max_attempts=1)
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("card", fakes.AfterEffect(RetriableError("connection reset")), method="charge")
+    engine.run_until_idle()
+    assert detail(engine).order.hold_reason == "upstream_unavailable"
+
+    actions.cancel(engine.ctx, 1)
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.cancelled
+    assert ledger.count("refund") == 1
+    assert d.charges[0].refunded_cents == d.charges[0].amount_cents
+
+
+def test_an_order_changed_upstream_while_its_charge_has_no_answer_is_not_charged_again(
+    make_engine, ledger
+):
+    from fbs_core.errors import RetriableError
+
+    engine = make_engine()
+    _slow_retries(engine, max_attempts=1)
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("card", fakes.AfterEffect(RetriableError("connection reset")), method="charge")
+    engine.run_until_idle()
+    assert detail(engine).order.status is OrderStatus.held
+
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 2)], minute=5))
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.lines[0].quantity == 1
+    assert "modified_upstream" in [e.event for e in d.timeline]
+    assert ledger.count("charge") == 1

@@ -14,7 +14,7 @@ from .progress import finish_cancellation_if_settled
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..db.models import OrderRow, PurchaseOrderRow
+    from ..db.models import OrderRow, OutboxCommandRow, PurchaseOrderRow
 
 STOPPABLE = ("source", "charge", "place_po", "acknowledge")
 
@@ -33,10 +33,17 @@ def cancel_order(
     order.cancel_requested = True
     t.record(ctx, session, order, "cancel_requested", reason, actor=actor)
     for command in repo.commands_for(session, order.id, statuses=("pending", "failed")):
-        if command.kind in STOPPABLE or command.status == "failed":
-            command.status = "cancelled"
-            command.updated_at = ctx.now()
-            _void_effect(ctx, session, command.kind, command.idempotency_key, command.payload)
+        if command.kind not in STOPPABLE:
+            continue
+        if _outcome_unknown(ctx, session, command):
+            # Sent at least once with no answer recorded: ask again with the same key so
+            # the remote tells what it did; the result is undone when it is recorded.
+            command.status = "pending"
+            command.next_attempt_at = ctx.now()
+            continue
+        command.status = "cancelled"
+        command.updated_at = ctx.now()
+        _void_effect(ctx, session, command.kind, command.idempotency_key, command.payload)
     for po in repo.purchase_orders_for(session, order.id):
         if po.status in ("placed", "partially_shipped"):
             request_po_cancel(ctx, session, order, po)
@@ -45,6 +52,21 @@ def cancel_order(
             po.status = "cancelled"
             refund_unsent_po(ctx, session, order, po)
     finish_cancellation_if_settled(ctx, session, order)
+
+
+def _outcome_unknown(ctx: PipelineContext, session: Session, command: OutboxCommandRow) -> bool:
+    """A charge or purchase order that was sent but whose result was never recorded."""
+    if command.attempts == 0:
+        return False
+    if command.kind == "charge":
+        charge = repo.charge_by_key(session, ctx.merchant_id, command.idempotency_key)
+        return charge is not None and charge.status == "pending"
+    if command.kind == "place_po":
+        po = repo.purchase_order_by_number(
+            session, ctx.merchant_id, str(command.payload["po_number"])
+        )
+        return po is not None and po.status == "pending"
+    return False
 
 
 def _void_effect(

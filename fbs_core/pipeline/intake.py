@@ -119,7 +119,7 @@ def _ingest_order(
         return "cancelled"
     if _content(incoming) == _row_content(row):
         return "unchanged"
-    if row.status in BEFORE_PURCHASE and repo.succeeded_charge(session, row.id) is None:
+    if row.status in BEFORE_PURCHASE and not _money_taken_or_in_flight(session, row):
         _apply_change(ctx, session, row, incoming, channel)
         return "updated"
     t.record(
@@ -131,6 +131,13 @@ def _ingest_order(
         actor=f"channel:{channel}",
     )
     return "modified_after_purchase"
+
+
+def _money_taken_or_in_flight(session: Session, row: OrderRow) -> bool:
+    """A charge succeeded, or was sent and its outcome is not known yet."""
+    return any(
+        charge.status in ("succeeded", "pending") for charge in repo.charges_for(session, row.id)
+    )
 
 
 def _apply_change(

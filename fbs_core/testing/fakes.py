@@ -12,12 +12,13 @@ Orders come from a :class:`FakeMarket` (tests add them by hand) or are generated
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +52,7 @@ from ..types import OrderSourceType, PaymentGatewayType, SupplierType
 from .ledger import EffectLedger, shared_ledger
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 
 # -- a market of orders --------------------------------------------------------------
 
@@ -93,16 +95,40 @@ def fail_next(instance: str, *errors: Exception, method: str | None = None) -> N
         _FAILURES.setdefault(f"{instance}.{method or '*'}", []).extend(errors)
 
 
-def _maybe_fail(instance: str, method: str) -> None:
+class AfterEffect(Exception):  # noqa: N818 - a wrapper, not an error of its own
+    """Queue this with :func:`fail_next` to perform the effect, then raise ``error``.
+
+    It is the lost-answer case: the remote did the work but the reply never arrived.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _next_failure(instance: str, method: str) -> Exception | None:
     with _LOCK:
-        error = None
         for key in (f"{instance}.{method}", f"{instance}.*"):
             queue = _FAILURES.get(key)
             if queue:
-                error = queue.pop(0)
-                break
-    if error is not None:
-        raise error
+                return queue.pop(0)
+    return None
+
+
+def _faults(method: Callable[..., T]) -> Callable[..., T]:
+    """Let :func:`fail_next` make an adapter method fail before (or after) its effect."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+        failure = _next_failure(self.name, method.__name__)
+        if failure is not None and not isinstance(failure, AfterEffect):
+            raise failure
+        result = method(self, *args, **kwargs)
+        if isinstance(failure, AfterEffect):
+            raise failure.error
+        return result
+
+    return wrapper
 
 
 def clear_failures() -> None:
@@ -322,8 +348,8 @@ class FakeChannel(OrderSource, TrackingSink):
         super().__init__(name, options)
         self.ledger = options.open_ledger()
 
+    @_faults
     def fetch_orders(self, cursor: str | None) -> OrderBatch:  # noqa: D102
-        _maybe_fail(self.name, "fetch_orders")
         start = int(cursor or 0)
         opts: FakeChannelOptions = self.options
         if opts.generate:
@@ -335,8 +361,8 @@ class FakeChannel(OrderSource, TrackingSink):
             orders, end = market(opts.market).since(start)
         return OrderBatch(orders=tuple(orders), cursor=str(end))
 
+    @_faults
     def acknowledge_order(self, external_id: str, message: str) -> None:  # noqa: D102
-        _maybe_fail(self.name, "acknowledge_order")
         self.ledger.record(
             "acknowledge",
             f"{self.name}:{external_id}",
@@ -345,8 +371,8 @@ class FakeChannel(OrderSource, TrackingSink):
             result={},
         )
 
+    @_faults
     def push_tracking(self, push: TrackingPush) -> TrackingResult:  # noqa: D102
-        _maybe_fail(self.name, "push_tracking")
         effect, created = self.ledger.record(
             "tracking",
             push.idempotency_key,
@@ -375,8 +401,8 @@ class FakeSupplier(Supplier):
             } | stock
         self.stock = stock
 
+    @_faults
     def offers(self, skus: Sequence[str]) -> list[Offer]:  # noqa: D102
-        _maybe_fail(self.name, "offers")
         return [
             Offer(
                 supplier=self.name,
@@ -391,8 +417,8 @@ class FakeSupplier(Supplier):
             if sku in self.stock
         ]
 
+    @_faults
     def place_order(self, request: PurchaseOrderRequest) -> PurchaseOrderAck:  # noqa: D102
-        _maybe_fail(self.name, "place_order")
         short = [
             line.sku
             for line in request.lines
@@ -413,8 +439,8 @@ class FakeSupplier(Supplier):
             po_number=request.po_number, supplier_reference=effect.result["supplier_reference"]
         )
 
+    @_faults
     def fetch_shipments(self, cursor: str | None) -> ShipmentBatch:  # noqa: D102
-        _maybe_fail(self.name, "fetch_shipments")
         after = int(cursor or 0)
         notices = []
         last = after
@@ -423,8 +449,8 @@ class FakeSupplier(Supplier):
             last = effect.seq
         return ShipmentBatch(shipments=tuple(notices), cursor=str(last))
 
+    @_faults
     def cancel_order(self, po_number: str) -> CancelResult:  # noqa: D102
-        _maybe_fail(self.name, "cancel_order")
         shipped = self.ledger.get("shipment", f"{self.name}:{po_number}")
         po = self.ledger.get("purchase_order", po_number)
         if po is None or shipped is not None:
@@ -478,8 +504,8 @@ class FakePayment(PaymentGateway):
         super().__init__(name, options)
         self.ledger = options.open_ledger()
 
+    @_faults
     def charge(self, request: ChargeRequest) -> ChargeResult:  # noqa: D102
-        _maybe_fail(self.name, "charge")
         decline = self.options.decline.get(request.order_reference)
         payload = {"amount_cents": request.amount.cents, "currency": request.amount.currency}
         result: dict[str, Any] = {"reference": f"pi_{request.idempotency_key}"}
@@ -502,8 +528,8 @@ class FakePayment(PaymentGateway):
             )
         return ChargeResult(reference=effect.result["reference"], amount=request.amount)
 
+    @_faults
     def refund(self, request: RefundRequest) -> RefundResult:  # noqa: D102
-        _maybe_fail(self.name, "refund")
         effect, _ = self.ledger.record(
             "refund",
             request.idempotency_key,
