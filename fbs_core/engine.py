@@ -22,7 +22,7 @@ from .db import repository as repo
 from .db.types import utcnow
 from .pipeline.context import PipelineContext
 from .pipeline.polling import poll
-from .pipeline.worker import claim, run_command
+from .pipeline.worker import Performed, claim, perform, record
 from .runtime import Runtime
 
 log = logging.getLogger("fbs.engine")
@@ -136,9 +136,15 @@ class Engine:
             commands = claim(self.ctx, self.owner, self.workers * 4)
             if not commands:
                 break
-            futures = [self.pool.submit(run_command, self.ctx, command) for command in commands]
-            for future in futures:
-                _outcome(future, "error")
+            futures = [self.pool.submit(perform, self.ctx, command) for command in commands]
+            performed = [
+                p for p in (_outcome(f, "error") for f in futures) if isinstance(p, Performed)
+            ]
+            if performed:
+                try:
+                    record(self.ctx, performed)
+                except Exception:  # noqa: BLE001 - left leased, retried after the lease
+                    log.exception("recording a result failed; it is retried when its lease expires")
             executed += len(commands)
             self.progress.commands += len(commands)
             if deadline is not None and self.ctx.now() >= deadline:

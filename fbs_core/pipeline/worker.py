@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..db import repository as repo
 from ..db.models import OutboxCommandRow
@@ -14,6 +16,8 @@ from ..faults import crashpoint
 from .handlers import HANDLERS, Command
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from .context import PipelineContext
 
 log = logging.getLogger("fbs.worker")
@@ -51,8 +55,21 @@ def backoff(ctx: PipelineContext, attempts: int, retry_after: float | None) -> t
     return timedelta(seconds=delay)
 
 
-def run_command(ctx: PipelineContext, command: Command) -> str:
-    """Carry out one claimed command; return ``done``, ``retry``, ``failed`` or ``superseded``."""
+@dataclass(frozen=True)
+class Performed:
+    """A command whose side effect succeeded and whose result awaits recording."""
+
+    command: Command
+    result: dict[str, Any]
+
+
+def perform(ctx: PipelineContext, command: Command) -> Performed | str:
+    """Carry out a claimed command's side effect.
+
+    A failure is recorded at once (retry with backoff, or the handler's fatal path) and
+    its outcome returned: ``retry``, ``failed`` or ``superseded``. A success is returned
+    for :func:`record` to store.
+    """
     handler = HANDLERS[command.kind]
     crashpoint("after_claim")
     try:
@@ -67,24 +84,56 @@ def run_command(ctx: PipelineContext, command: Command) -> str:
         log.exception("%s %s failed in plugin %s", command.kind, command.key, command.target)
         return _retry(ctx, command, f"{type(exc).__name__}: {exc}", None)
     crashpoint("after_effect")
-    with ctx.db.transaction() as session:
-        row = _owned(session, command)
-        if row is None:
-            return "superseded"
-        order = (
-            repo.get_order(session, ctx.merchant_id, row.order_id, lock=True)
-            if row.order_id
-            else None
+    return Performed(command, result)
+
+
+def record(ctx: PipelineContext, performed: Sequence[Performed]) -> int:
+    """Record successful results and the state changes they cause; return how many.
+
+    A batch is one transaction (ordered by order id, so concurrent batches lock orders
+    in the same order). If anything in it fails, each result is recorded on its own, so
+    one bad result never holds back the others.
+    """
+    ordered = sorted(performed, key=lambda p: (p.command.order_id or 0, p.command.id))
+    try:
+        with ctx.db.transaction() as session:
+            recorded = sum(_record_one(ctx, session, item) for item in ordered)
+            crashpoint("before_apply_commit")
+    except Exception:
+        if len(ordered) == 1:
+            raise
+        log.warning(
+            "recording %d results together failed; recording each alone",
+            len(ordered),
+            exc_info=True,
         )
-        row.status = "done"
-        row.result = result
-        row.lease_until = None
-        row.last_error = None
-        row.updated_at = ctx.now()
-        handler.apply(ctx, session, row, order, result)
-        crashpoint("before_apply_commit")
+        return sum(record(ctx, [item]) for item in ordered)
     crashpoint("after_apply_commit")
-    return "done"
+    return recorded
+
+
+def _record_one(ctx: PipelineContext, session: Session, item: Performed) -> int:
+    row = _owned(session, item.command)
+    if row is None:
+        return 0  # our lease expired; whoever holds it now records the same result
+    order = (
+        repo.get_order(session, ctx.merchant_id, row.order_id, lock=True) if row.order_id else None
+    )
+    row.status = "done"
+    row.result = item.result
+    row.lease_until = None
+    row.last_error = None
+    row.updated_at = ctx.now()
+    HANDLERS[row.kind].apply(ctx, session, row, order, item.result)
+    return 1
+
+
+def run_command(ctx: PipelineContext, command: Command) -> str:
+    """Perform and record one command; return ``done``, ``retry``, ``failed`` or ``superseded``."""
+    outcome = perform(ctx, command)
+    if isinstance(outcome, str):
+        return outcome
+    return "done" if record(ctx, [outcome]) else "superseded"
 
 
 def _owned(session: object, command: Command) -> OutboxCommandRow | None:
