@@ -101,6 +101,21 @@ def get_order(
     return session.scalars(query).one_or_none()
 
 
+def lock_orders(
+    session: Session, merchant_id: str, order_ids: Sequence[int]
+) -> dict[int, OrderRow]:
+    """Load and lock several orders at once, in id order (PostgreSQL takes row locks)."""
+    if not order_ids:
+        return {}
+    rows = session.scalars(
+        select(OrderRow)
+        .where(OrderRow.merchant_id == merchant_id, OrderRow.id.in_(sorted(set(order_ids))))
+        .order_by(OrderRow.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in rows}
+
+
 def list_orders(
     session: Session,
     merchant_id: str,
@@ -287,6 +302,19 @@ def commands_for(
     if statuses:
         query = query.where(OutboxCommandRow.status.in_(statuses))
     return list(session.scalars(query.order_by(OutboxCommandRow.id)))
+
+
+def lock_commands(session: Session, command_ids: Sequence[int]) -> dict[int, OutboxCommandRow]:
+    """Load and lock several outbox commands at once, in id order."""
+    if not command_ids:
+        return {}
+    rows = session.scalars(
+        select(OutboxCommandRow)
+        .where(OutboxCommandRow.id.in_(sorted(set(command_ids))))
+        .order_by(OutboxCommandRow.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in rows}
 
 
 def claim_commands(

@@ -97,7 +97,22 @@ def record(ctx: PipelineContext, performed: Sequence[Performed]) -> int:
     ordered = sorted(performed, key=lambda p: (p.command.order_id or 0, p.command.id))
     try:
         with ctx.db.transaction() as session:
-            recorded = sum(_record_one(ctx, session, item) for item in ordered)
+            commands = repo.lock_commands(session, [item.command.id for item in ordered])
+            order_ids = [item.command.order_id for item in ordered if item.command.order_id]
+            orders = repo.lock_orders(session, ctx.merchant_id, order_ids)
+            recorded = 0
+            for item in ordered:
+                row = commands.get(item.command.id)
+                if not _holds_lease(row, item.command):
+                    continue  # our lease expired; whoever holds it now records the same result
+                row.status = "done"
+                row.result = item.result
+                row.lease_until = None
+                row.last_error = None
+                row.updated_at = ctx.now()
+                order = orders.get(row.order_id) if row.order_id else None
+                HANDLERS[row.kind].apply(ctx, session, row, order, item.result)
+                recorded += 1
             crashpoint("before_apply_commit")
     except Exception:
         if len(ordered) == 1:
@@ -112,22 +127,6 @@ def record(ctx: PipelineContext, performed: Sequence[Performed]) -> int:
     return recorded
 
 
-def _record_one(ctx: PipelineContext, session: Session, item: Performed) -> int:
-    row = _owned(session, item.command)
-    if row is None:
-        return 0  # our lease expired; whoever holds it now records the same result
-    order = (
-        repo.get_order(session, ctx.merchant_id, row.order_id, lock=True) if row.order_id else None
-    )
-    row.status = "done"
-    row.result = item.result
-    row.lease_until = None
-    row.last_error = None
-    row.updated_at = ctx.now()
-    HANDLERS[row.kind].apply(ctx, session, row, order, item.result)
-    return 1
-
-
 def run_command(ctx: PipelineContext, command: Command) -> str:
     """Perform and record one command; return ``done``, ``retry``, ``failed`` or ``superseded``."""
     outcome = perform(ctx, command)
@@ -136,12 +135,15 @@ def run_command(ctx: PipelineContext, command: Command) -> str:
     return "done" if record(ctx, [outcome]) else "superseded"
 
 
-def _owned(session: object, command: Command) -> OutboxCommandRow | None:
-    """The command row if this worker still holds its lease, else None."""
-    row = session.get(OutboxCommandRow, command.id, with_for_update=True)  # type: ignore[attr-defined]
-    if row is None or row.status != "running" or row.lease_owner != command.owner:
-        return None
-    return row
+def _holds_lease(row: OutboxCommandRow | None, command: Command) -> bool:
+    """Whether ``command`` is still running under this worker's lease."""
+    return row is not None and row.status == "running" and row.lease_owner == command.owner
+
+
+def _owned(session: Session, command: Command) -> OutboxCommandRow | None:
+    """The command row, locked, if this worker still holds its lease, else None."""
+    row = repo.lock_commands(session, [command.id]).get(command.id)
+    return row if _holds_lease(row, command) else None
 
 
 def _retry(ctx: PipelineContext, command: Command, error: str, retry_after: float | None) -> str:
