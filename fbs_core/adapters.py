@@ -120,6 +120,16 @@ class PaymentGateway(Adapter):
         needs the cardholder present.
         """
 
+    def find_charge(self, request: ChargeRequest) -> ChargeResult | None:
+        """Return the successful charge made earlier for ``request.idempotency_key``, if any.
+
+        Called before re-sending a charge whose first attempt is older than the gateway's
+        idempotency window. Return None when no such charge exists. Raise an AdapterError
+        if the gateway cannot tell. The default raises NotImplementedError: the core then
+        holds the order for the merchant to check by hand.
+        """
+        raise NotImplementedError
+
     @abc.abstractmethod
     def refund(self, request: RefundRequest) -> RefundResult:
         """Refund part or all of a charge, idempotently on ``request.idempotency_key``."""

@@ -318,3 +318,66 @@ def test_an_unexpected_error_while_recording_a_result_is_retried_after_the_lease
 
     assert only_order(engine).status is OrderStatus.completed
     assert ledger.count("charge") == 1 and ledger.calls("charge") == 2  # replayed, not repeated
+
+
+class Clock:
+    def __init__(self):
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self):
+        return self.now
+
+
+def _late_retry_engine(make_engine, clock, modules=()):
+    engine = make_engine()
+    engine.ctx.clock = clock
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(update={"backoff_base_seconds": 60})
+    return engine
+
+
+def test_a_charge_retried_after_the_key_window_is_looked_up_instead_of_charged_again(
+    make_engine, ledger
+):
+    from datetime import timedelta
+
+    clock = Clock()
+    engine = _late_retry_engine(make_engine, clock)
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("card", fakes.AfterEffect(RetriableError("connection reset")), method="charge")
+    engine.run_until_idle()
+    assert ledger.count("charge") == 1  # charged, but fbs never heard back
+
+    clock.now += timedelta(hours=30)  # far past the gateway's 24 h key window
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.completed
+    assert [c.status for c in d.charges] == ["succeeded"]
+    assert ledger.calls("charge") == 1  # found by looking it up, not sent again
+
+
+def test_a_late_retry_on_a_gateway_that_cannot_look_charges_up_is_held(
+    make_engine, ledger, monkeypatch
+):
+    from datetime import timedelta
+
+    from fbs_core.adapters import PaymentGateway
+
+    clock = Clock()
+    engine = _late_retry_engine(make_engine, clock)
+    monkeypatch.setattr(
+        type(engine.runtime.payments["card"]), "find_charge", PaymentGateway.find_charge
+    )
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("card", fakes.AfterEffect(RetriableError("connection reset")), method="charge")
+    engine.run_until_idle()
+
+    clock.now += timedelta(hours=30)
+    engine.run_until_idle()
+
+    order = only_order(engine)
+    assert (order.status, order.hold_reason) == (OrderStatus.held, "charge_outcome_unknown")
+    assert "dashboard" in order.hold_message
+    assert ledger.calls("charge") == 1

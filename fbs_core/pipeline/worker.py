@@ -38,6 +38,7 @@ def claim(ctx: PipelineContext, owner: str, limit: int) -> list[Command]:
                 attempts=row.attempts,
                 order_id=row.order_id,
                 owner=owner,
+                created_at=row.created_at,
             )
             for row in rows
         ]

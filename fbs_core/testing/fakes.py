@@ -529,6 +529,16 @@ class FakePayment(PaymentGateway):
         return ChargeResult(reference=effect.result["reference"], amount=request.amount)
 
     @_faults
+    def find_charge(self, request: ChargeRequest) -> ChargeResult | None:  # noqa: D102
+        effect = self.ledger.get("charge", request.idempotency_key)
+        if effect is None:
+            return None
+        return ChargeResult(
+            reference=effect.result["reference"],
+            amount=Money(cents=effect.payload["amount_cents"], currency=effect.payload["currency"]),
+        )
+
+    @_faults
     def refund(self, request: RefundRequest) -> RefundResult:  # noqa: D102
         effect, _ = self.ledger.record(
             "refund",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...errors import FatalError
@@ -40,6 +41,8 @@ class Command:
     attempts: int
     order_id: int | None
     owner: str
+    created_at: datetime
+    """When the command was written: how old its idempotency key is."""
 
 
 class Handler:
