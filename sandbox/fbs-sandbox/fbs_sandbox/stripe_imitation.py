@@ -12,7 +12,11 @@ cannot tell the difference for these calls:
   ``Idempotency-Key`` are saved once the endpoint starts executing (errors included) and
   replayed with ``Idempotent-Replayed: true``; the same key with other parameters gets
   400 ``idempotency_error``; requests that fail parameter validation save nothing;
-* refunds that refuse to give back more than remains on the payment.
+* refunds that refuse to give back more than remains on the payment;
+* PaymentIntent search for one clause of Stripe's search query language,
+  ``metadata['key']:'value'`` (exact match; single or double quotes, a backslash
+  escapes the next character); any other query gets Stripe's 400. Unlike Stripe, new objects
+  are searchable at once.
 
 The counters (``charges``, ``refunds``, ``duplicate_effects`` …) let tests and the demo
 prove that a crash-and-retry never charged or refunded twice.
@@ -73,6 +77,9 @@ _PAYMENT_INTENT_PARAMS = frozenset(
     }
 )  # fmt: skip
 _REFUND_PARAMS = frozenset({"payment_intent", "charge", "amount", "reason", "metadata", "expand"})
+_SEARCH_PARAMS = frozenset({"query", "limit", "page", "expand"})
+_QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+_METADATA_CLAUSE = re.compile(rf"\s*metadata\[(?P<key>{_QUOTED})\]:(?P<value>{_QUOTED})\s*")
 _REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 _MINIMUM_CHARGE_CENTS = 50  # Stripe's minimum for USD, applied to every currency here
 _IDEMPOTENCY_MESSAGE = (
@@ -263,6 +270,7 @@ class StripeImitation:
         self.app = Starlette(
             routes=[
                 Route("/v1/payment_intents", self._payment_intents, methods=["GET", "POST"]),
+                Route("/v1/payment_intents/search", self._search, methods=["GET"]),
                 Route("/v1/payment_intents/{id}", self._payment_intent, methods=["GET"]),
                 Route("/v1/refunds", self._refunds, methods=["GET", "POST"]),
                 Route("/v1/refunds/{id}", self._refund, methods=["GET"]),
@@ -291,6 +299,11 @@ class StripeImitation:
         """
         with self._lock:
             self._state.faults.append(_Fault(status, times, dict(headers or {}), after_effect))
+
+    def forget_idempotency_keys(self) -> None:
+        """Drop every saved idempotency response, as Stripe does once a key is 24 h old."""
+        with self._lock:
+            self._state.saved.clear()
 
     @property
     def payment_intents(self) -> list[dict[str, Any]]:
@@ -358,6 +371,9 @@ class StripeImitation:
         if request.method == "GET":
             return await self._handle(request, self._list_payment_intents)
         return await self._handle(request, self._create_payment_intent)
+
+    async def _search(self, request: Request) -> Response:
+        return await self._handle(request, self._search_payment_intents)
 
     async def _payment_intent(self, request: Request) -> Response:
         return await self._handle(request, self._retrieve_payment_intent)
@@ -612,6 +628,34 @@ class StripeImitation:
             intents = [i for i in intents if i["customer"] == params["customer"]]
         return self._page(request, list(reversed(intents)), params)
 
+    def _search_payment_intents(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+        _check_known(params, _SEARCH_PARAMS)
+        query = params.get("query")
+        if not query:
+            raise StripeApiError(400, "Missing required param: query.",
+                                 code="parameter_missing", param="query")  # fmt: skip
+        key, value = _metadata_clause(query)
+        matches = [
+            s.intent for s in reversed(self._state.intents.values())
+            if s.intent["metadata"].get(key) == value
+        ]  # fmt: skip
+        limit = _int_param(params, "limit") or 10
+        if not 1 <= limit <= 100:
+            raise StripeApiError(400, "Invalid limit: must be between 1 and 100",
+                                 param="limit")  # fmt: skip
+        page = params.get("page", "0")
+        if not page.isdigit() or int(page) > len(matches):
+            raise StripeApiError(400, f"Invalid page: {page}", param="page")
+        start = int(page)
+        has_more = len(matches) > start + limit
+        return {
+            "object": "search_result",
+            "data": deepcopy(matches[start : start + limit]),
+            "has_more": has_more,
+            "next_page": str(start + limit) if has_more else None,
+            "url": request.url.path,
+        }
+
     def _list_refunds(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
         refunds = list(self._state.refunds.values())
         if "payment_intent" in params:
@@ -724,6 +768,28 @@ class StripeImitation:
             "livemode": False,
             "metadata": {},
         }
+
+
+def _metadata_clause(query: str) -> tuple[str, str]:
+    """Read ``metadata['key']:'value'``, the one query form this imitation searches by.
+
+    Raises:
+        StripeApiError: 400, for any other query.
+    """
+    match = _METADATA_CLAUSE.fullmatch(query)
+    if match is None:
+        raise StripeApiError(
+            400,
+            f"The query `{query}` is not supported here: only one clause of the form "
+            "metadata['key']:'value' can be searched.",
+            code="parameter_invalid_string",
+            param="query",
+        )
+    return _unquote(match["key"]), _unquote(match["value"])
+
+
+def _unquote(quoted: str) -> str:
+    return re.sub(r"\\(.)", r"\1", quoted[1:-1])
 
 
 def _show(cents: int, currency: str) -> str:

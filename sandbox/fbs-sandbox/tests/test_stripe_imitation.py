@@ -326,3 +326,95 @@ def test_fail_next_after_effect_runs_the_request_and_loses_the_answer(api, imita
 def test_unknown_payment_method_outcome_is_refused():
     with pytest.raises(ValueError, match="outcome"):
         StripeImitation(KEY, payment_methods={"pm_x": "maybe"})
+
+
+# -- search ----------------------------------------------------------------------------
+
+
+def _search(api, query: str, **params: str) -> httpx.Response:
+    return api.get("/v1/payment_intents/search", params={"query": query, **params})
+
+
+def test_search_finds_payment_intents_by_exact_metadata_value(api):
+    wanted = _charge(api, key="a", **{"metadata[fbs_idempotency_key]": "m-charge-7-1"}).json()
+    _charge(api, key="b", **{"metadata[fbs_idempotency_key]": "m-charge-7-10"})
+
+    response = _search(api, "metadata['fbs_idempotency_key']:'m-charge-7-1'")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "object": "search_result",
+        "data": [wanted],
+        "has_more": False,
+        "next_page": None,
+        "url": "/v1/payment_intents/search",
+    }
+
+
+def test_search_reads_double_quotes_and_backslash_escaped_quotes(api):
+    wanted = _charge(api, **{"metadata[fbs_idempotency_key]": 'o\'brien "x"'}).json()
+
+    single = _search(api, "metadata['fbs_idempotency_key']:'o\\'brien \"x\"'").json()
+    double = _search(api, 'metadata["fbs_idempotency_key"]:"o\'brien \\"x\\""').json()
+
+    assert [i["id"] for i in single["data"]] == [wanted["id"]]
+    assert [i["id"] for i in double["data"]] == [wanted["id"]]
+
+
+def test_search_returns_declined_payment_intents_too(api):
+    _charge(api, payment_method="pm_card_chargeDeclined")
+
+    [found] = _search(api, "metadata['fbs_idempotency_key']:'charge:1'").json()["data"]
+
+    assert found["status"] == "requires_payment_method"
+
+
+def test_search_pages_newest_first(api):
+    ids = [_charge(api, key=f"k{i}").json()["id"] for i in range(3)]
+    query = "metadata['fbs_idempotency_key']:'charge:1'"
+
+    first = _search(api, query, limit="2").json()
+    rest = _search(api, query, limit="2", page=first["next_page"]).json()
+
+    assert ([i["id"] for i in first["data"]], first["has_more"]) == ([ids[2], ids[1]], True)
+    assert ([i["id"] for i in rest["data"]], rest["has_more"], rest["next_page"]) == (
+        [ids[0]], False, None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status:'succeeded'",
+        "metadata['k']:'v' AND status:'succeeded'",
+        "metadata['k']~'v'",
+        "metadata[k]:'v'",
+        "metadata['k']:'unterminated",
+        "",
+    ],
+)
+def test_search_refuses_other_queries_with_a_400(api, query):
+    response = _search(api, query)
+
+    assert response.status_code == 400
+    assert _error(response)["type"] == "invalid_request_error"
+    assert _error(response)["param"] == "query"
+
+
+def test_search_needs_the_api_key(api):
+    response = api.get(
+        "/v1/payment_intents/search",
+        params={"query": "metadata['k']:'v'"},
+        headers={"Authorization": "Bearer sk_test_wrong000000000000"},
+    )
+
+    assert response.status_code == 401
+    assert _error(response)["type"] == "invalid_request_error"
+
+
+def test_forgotten_idempotency_keys_charge_again(api, imitation):
+    _charge(api)
+    imitation.forget_idempotency_keys()
+    _charge(api)
+
+    assert (imitation.charges, imitation.replays, imitation.duplicate_effects) == (2, 0, 1)
