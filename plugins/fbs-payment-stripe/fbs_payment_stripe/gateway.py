@@ -5,6 +5,10 @@ on the merchant's Stripe customer and saved payment method. The core's idempoten
 goes to Stripe as ``Idempotency-Key``, so a charge retried after a crash gets Stripe's
 saved response for the first attempt instead of a second payment. The SDK's own retries
 are off: the core retries, with the same key.
+
+Stripe forgets idempotency keys after 24 hours. Before re-sending an older charge the
+core calls :meth:`StripeGateway.find_charge`, which looks the key up in the
+PaymentIntents' ``fbs_idempotency_key`` metadata through Stripe's Search API.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from .errors import decline_code, declined, from_stripe
 _DESCRIPTION_LIMIT = 1000  # Stripe's maximum for PaymentIntent.description
 _METADATA_VALUE_LIMIT = 500  # Stripe's maximum length of one metadata value
 _REFUND_OK = ("succeeded", "pending")
+_SEARCH_PAGE_SIZE = 100  # Stripe's maximum
+_SEARCH_PAGES_LIMIT = 10  # more PaymentIntents than this for one key means something is wrong
+_NOT_YET_SETTLED = ("processing", "requires_capture")  # may still take money
 
 
 class StripeOptions(BaseModel):
@@ -146,6 +153,29 @@ def charge_result(intent: Any, request: ChargeRequest) -> ChargeResult:
     )
 
 
+def search_query(idempotency_key: str) -> str:
+    """Build the Search API query for PaymentIntents charged under ``idempotency_key``.
+
+    The value is the one the charge stored in metadata (cut to Stripe's 500 characters),
+    in single quotes with ``'`` escaped by a backslash as Stripe's query language documents.
+
+    Raises:
+        FatalError: the key holds a backslash or a control character, whose meaning inside
+            a quoted search value Stripe does not document, so a lookup could miss.
+    """
+    value = idempotency_key[:_METADATA_VALUE_LIMIT]
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise FatalError(
+            f"Cannot search Stripe for earlier charges under the idempotency key {value!r}: "
+            "it holds characters Stripe's search language cannot be trusted to match. "
+            "Check the Stripe dashboard for a payment with this fbs_idempotency_key "
+            "before charging again.",
+            code="unsearchable_key",
+        )
+    escaped = value.replace("'", "\\'")
+    return f"metadata['fbs_idempotency_key']:'{escaped}'"
+
+
 def refund_result(refund: Any, request: RefundRequest) -> RefundResult:
     """Turn the Refund Stripe returned into a result, or the error it means."""
     status = _field(refund, "status")
@@ -224,6 +254,75 @@ class StripeGateway(PaymentGateway):
         result = charge_result(intent, request)
         self.log.info("charged %s for order %s as %s", result.amount, request.order_reference,
                       result.reference)  # fmt: skip
+        return result
+
+    def find_charge(self, request: ChargeRequest) -> ChargeResult | None:
+        """Find the ``succeeded`` PaymentIntent charged earlier under the request's key.
+
+        Searches PaymentIntents by their ``fbs_idempotency_key`` metadata and keeps only
+        those whose value matches exactly. Stripe makes new PaymentIntents searchable
+        within about a minute (up to an hour during outages), which is why the core asks
+        only about attempts older than the idempotency window.
+
+        Returns:
+            The earlier charge, or None when no PaymentIntent for the key succeeded
+            or can still succeed (none exists, or every one was declined or canceled).
+
+        Raises:
+            RetriableError: Stripe was unreachable, rate-limited or failed (5xx).
+            AuthError: the API key was refused (restricted keys need PaymentIntents read).
+            FatalError: Stripe rejected the search (e.g. Search is unavailable to the
+                account), the key cannot be searched, a PaymentIntent for the key is
+                still ``processing`` or awaiting capture (``payment_incomplete``), or more
+                than one succeeded (``duplicate_charge``).
+        """
+        key = request.idempotency_key[:_METADATA_VALUE_LIMIT]
+        params: dict[str, Any] = {"query": search_query(key), "limit": _SEARCH_PAGE_SIZE}
+        doing = f"looking for an earlier charge of order {request.order_reference}"
+        matches: list[Any] = []
+        for _ in range(_SEARCH_PAGES_LIMIT):
+            try:
+                found = self._client.v1.payment_intents.search(params=params)  # type: ignore[arg-type]
+            except stripe.StripeError as exc:
+                raise from_stripe(exc, doing) from exc
+            matches += [
+                intent for intent in _field(found, "data") or []
+                if _field(_field(intent, "metadata"), "fbs_idempotency_key") == key
+            ]  # fmt: skip
+            next_page = _field(found, "next_page")
+            if not _field(found, "has_more") or not next_page:
+                break
+            params = {**params, "page": next_page}
+        else:
+            raise FatalError(
+                f"Stripe returned more than {_SEARCH_PAGES_LIMIT * _SEARCH_PAGE_SIZE} "
+                f"PaymentIntents for the idempotency key {key!r} of order "
+                f"{request.order_reference}; check them in the Stripe dashboard.",
+                code="too_many_matches",
+            )
+        succeeded = [i for i in matches if _field(i, "status") == "succeeded"]
+        unsettled = [i for i in matches if _field(i, "status") in _NOT_YET_SETTLED]
+        if unsettled and not succeeded:
+            intent = unsettled[0]
+            raise FatalError(
+                f"Stripe still has PaymentIntent {_field(intent, 'id')} for order "
+                f"{request.order_reference} in status {_field(intent, 'status')!r}; it may "
+                "yet take the money. Check it in the Stripe dashboard before charging again.",
+                code="payment_incomplete",
+            )
+        if len(succeeded) > 1:
+            ids = ", ".join(_field(intent, "id") for intent in succeeded)
+            raise FatalError(
+                f"Stripe charged order {request.order_reference} more than once under one "
+                f"idempotency key ({ids}). Refund the extra payments in the Stripe "
+                "dashboard, then record the one that stands.",
+                code="duplicate_charge",
+            )
+        if not succeeded:
+            return None
+        result = charge_result(succeeded[0], request)
+        self.log.info("found earlier charge %s of %s for order %s", result.reference,
+                      result.amount, request.order_reference)  # fmt: skip
         return result
 
     def refund(self, request: RefundRequest) -> RefundResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 
 from fbs_core.domain import Money
@@ -277,3 +278,117 @@ def test_check_reports_an_unknown_customer(make_gateway):
 
     assert caught.value.code == "resource_missing"
     assert "cus_nobody" in str(caught.value)
+
+
+# -- finding a charge made earlier under an idempotency key ----------------------------
+
+
+def test_find_charge_returns_the_payment_made_under_the_key(
+    make_gateway, charge_request, imitation, stripe_server
+):
+    charged = make_gateway().charge(charge_request())
+    imitation.forget_idempotency_keys()
+
+    # a later process asks before re-sending
+    found = make_gateway().find_charge(charge_request())
+
+    assert found == charged
+    assert found.amount == Money(cents=16910, currency="USD")
+    [search] = stripe_server.log.matching("GET", "/v1/payment_intents/search")
+    assert dict(parse_qsl(search.query)) == {
+        "query": "metadata['fbs_idempotency_key']:'charge:order-7:1'",
+        "limit": "100",
+    }
+
+
+def test_find_charge_ignores_other_keys_and_is_none_for_an_unknown_key(
+    make_gateway, charge_request, imitation
+):
+    gateway = make_gateway()
+    gateway.charge(charge_request(key="charge:order-7:10"))
+    gateway.charge(charge_request(key="charge:order-7:1x"))
+
+    assert gateway.find_charge(charge_request(key="charge:order-7:1")) is None
+    assert imitation.charges == 2
+
+
+def test_find_charge_is_none_when_the_earlier_attempt_was_declined(
+    make_gateway, charge_request, imitation
+):
+    gateway = make_gateway(payment_method="pm_card_chargeDeclined")
+    with pytest.raises(PaymentDeclined):
+        gateway.charge(charge_request())
+
+    assert gateway.find_charge(charge_request()) is None
+    assert len(imitation.payment_intents) == 1
+
+
+def test_find_charge_escapes_quotes_in_the_key(make_gateway, charge_request, stripe_server):
+    key = "o'brien-charge-7-1"
+    gateway = make_gateway()
+    charged = gateway.charge(charge_request(key=key))
+
+    assert gateway.find_charge(charge_request(key=key)) == charged
+    [search] = stripe_server.log.matching("GET", "/v1/payment_intents/search")
+    assert dict(parse_qsl(search.query))["query"] == (
+        "metadata['fbs_idempotency_key']:'o\\'brien-charge-7-1'"
+    )
+
+
+def test_find_charge_refuses_a_key_it_cannot_search_for_safely(
+    make_gateway, charge_request, stripe_server
+):
+    with pytest.raises(FatalError) as caught:
+        make_gateway().find_charge(charge_request(key="merchant\\charge-7-1"))
+
+    assert caught.value.code == "unsearchable_key"
+    assert stripe_server.log.matching("GET", "/v1/payment_intents/search") == []
+
+
+def test_find_charge_reports_two_payments_under_one_key(make_gateway, charge_request, imitation):
+    gateway = make_gateway()
+    first = gateway.charge(charge_request())
+    # a day later Stripe forgot the key and the charge was re-sent without asking first
+    imitation.forget_idempotency_keys()
+    second = gateway.charge(charge_request())
+
+    with pytest.raises(FatalError) as caught:
+        gateway.find_charge(charge_request())
+
+    assert caught.value.code == "duplicate_charge"
+    assert first.reference in str(caught.value) and second.reference in str(caught.value)
+
+
+def test_find_charge_with_a_refused_key_is_an_auth_error(make_gateway, charge_request, imitation):
+    imitation.fail_next(401)
+
+    with pytest.raises(AuthError):
+        make_gateway().find_charge(charge_request())
+
+
+def test_find_charge_when_stripe_fails_is_retriable(make_gateway, charge_request, imitation):
+    imitation.fail_next(503)
+
+    with pytest.raises(RetriableError) as caught:
+        make_gateway().find_charge(charge_request())
+
+    assert caught.value.code == "upstream_unavailable"
+
+
+def test_find_charge_will_not_say_none_while_a_payment_may_still_take_money(
+    make_gateway, charge_request, stripe_server
+):
+    # a PaymentIntent for the key that is authorised but not yet captured
+    httpx.post(
+        f"{stripe_server.url}/v1/payment_intents",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        data={"amount": "16910", "currency": "usd", "customer": "cus_merchant",
+              "payment_method": "pm_card_visa", "confirm": "true", "capture_method": "manual",
+              "metadata[fbs_idempotency_key]": "charge:order-7:1"},
+    ).raise_for_status()  # fmt: skip
+
+    with pytest.raises(FatalError) as caught:
+        make_gateway().find_charge(charge_request())
+
+    assert caught.value.code == "payment_incomplete"
+    assert "requires_capture" in str(caught.value)

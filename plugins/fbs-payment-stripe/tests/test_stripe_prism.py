@@ -135,3 +135,32 @@ def test_a_request_prism_rejects_reaches_the_merchant_as_a_fatal_error(prism, re
     assert "currency" in recorder.exchanges[0].response_headers["sl-violations"]
     error = from_stripe(caught.value, "charging order #1007")
     assert type(error) is FatalError and "HTTP 422" in str(error)
+
+
+def test_find_charge_requests_are_valid_for_payment_intent_search(prism, recorder, charge_request):
+    # Prism's placeholder result always says has_more with next_page "string", so the
+    # gateway follows pages until its limit and then refuses to guess
+    with pytest.raises(FatalError) as caught:
+        _gateway(prism, recorder).find_charge(charge_request())
+
+    assert caught.value.code == "too_many_matches"
+    allowed = {p["name"] for p in prism.spec["paths"]["/v1/payment_intents/search"]["get"]
+               ["parameters"]}  # fmt: skip
+    query = {"query": "metadata['fbs_idempotency_key']:'charge:order-7:1'", "limit": "100"}
+    first, *later = recorder.exchanges
+    assert len(later) == 9
+    for exchange in recorder.exchanges:
+        path, _, sent = exchange.url.partition("?")
+        assert (exchange.method, path) == ("GET", f"{prism.url}/v1/payment_intents/search")
+        _assert_accepted(exchange)
+        assert set(dict(parse_qsl(sent))) <= allowed
+    assert dict(parse_qsl(first.url.partition("?")[2])) == query
+    assert dict(parse_qsl(later[0].url.partition("?")[2])) == {**query, "page": "string"}
+
+
+def test_prism_rejects_a_search_without_its_query(prism):
+    response = httpx.get(f"{prism.url}/v1/payment_intents/search",
+                         headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30)  # fmt: skip
+
+    assert response.status_code == 422
+    assert "query" in response.headers["sl-violations"]
