@@ -141,7 +141,7 @@ class PlacePurchaseOrderHandler(Handler):
         order: OrderRow | None,
         result: dict[str, Any],
     ) -> None:
-        po = repo.purchase_order_by_number(session, ctx.merchant_id, command.payload["po_number"])
+        po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
         po.status = "placed"
@@ -173,7 +173,7 @@ class PlacePurchaseOrderHandler(Handler):
         order: OrderRow | None,
         error: AdapterError,
     ) -> None:
-        po = repo.purchase_order_by_number(session, ctx.merchant_id, command.payload["po_number"])
+        po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
         po.status = "failed"
@@ -205,6 +205,13 @@ class PlacePurchaseOrderHandler(Handler):
             cancel_order(ctx, session, order, actor="system", reason=message)
         else:
             t.hold(ctx, session, order, "no_stock", message)
+
+
+def _purchase_order(
+    ctx: PipelineContext, session: Session, command: OutboxCommandRow
+) -> PurchaseOrderRow | None:
+    """The purchase order a ``place_po`` or ``cancel_po`` command is about."""
+    return repo.purchase_order_by_number(session, ctx.merchant_id, command.payload["po_number"])
 
 
 def refused_by(session: Session, order: OrderRow) -> list[str]:
@@ -239,7 +246,7 @@ class CancelPurchaseOrderHandler(Handler):
         order: OrderRow | None,
         result: dict[str, Any],
     ) -> None:
-        po = repo.purchase_order_by_number(session, ctx.merchant_id, command.payload["po_number"])
+        po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
         stopped: dict[str, int] = {}
@@ -294,7 +301,7 @@ class CancelPurchaseOrderHandler(Handler):
         order: OrderRow | None,
         error: AdapterError,
     ) -> None:
-        po = repo.purchase_order_by_number(session, ctx.merchant_id, command.payload["po_number"])
+        po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
         po.status = "placed"
