@@ -136,7 +136,7 @@ def _resume(ctx: PipelineContext, session: Session, row: OrderRow, actor: str) -
         plan = repo.active_plan(session, row.id)
         if plan is None:
             raise UserError(f"order {row.id} has no sourcing plan to charge for")
-        t.set_status(ctx, session, row, OrderStatus.sourced, "Charging again.", actor=actor)
+        t.resume(ctx, session, row, "Charging again.", actor=actor)
         if any(c.status == "pending" for c in repo.charges_for(session, row.id)):
             # The last attempt's outcome is unknown: ask again with the same key, so the
             # gateway answers with what it did rather than charging twice.
@@ -147,7 +147,7 @@ def _resume(ctx: PipelineContext, session: Session, row: OrderRow, actor: str) -
             _supersede(command)
         enqueue_charge(ctx, session, row, plan)
         return "charging the card on file"
-    t.set_status(ctx, session, row, held_from, "Resumed by the merchant.", actor=actor)
+    t.resume(ctx, session, row, "Resumed by the merchant.", actor=actor)
     resumed = 0
     for po in repo.purchase_orders_for(session, row.id):
         if po.status == "failed" and (po.error or "").startswith("no_stock"):

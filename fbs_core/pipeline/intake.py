@@ -147,15 +147,8 @@ def _apply_change(
     row.ship_to = incoming.ship_to.model_dump() if incoming.ship_to else None
     row.buyer_paid = incoming.buyer_paid.model_dump(mode="json") if incoming.buyer_paid else None
     session.flush()
-    row.status = OrderStatus.received
-    row.hold_reason = row.hold_message = row.held_from = None
-    t.record(
-        ctx,
-        session,
-        row,
-        "modified_upstream",
-        "Updated from the channel; reviewed again.",
-        actor=f"channel:{channel}",
+    t.reopen(
+        ctx, session, row, "Updated from the channel; reviewed again.", actor=f"channel:{channel}"
     )
     review(ctx, session, row, repo.order_to_domain(row))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..db import repository as repo
 from ..db.models import OrderRow, OutboxCommandRow
 from ..domain import OrderStatus
+from ..domain.lifecycle import OrderEvent, next_status
 from .context import PipelineContext
 
 if TYPE_CHECKING:
@@ -47,6 +48,51 @@ def record(
         )
 
 
+def fire(
+    ctx: PipelineContext,
+    session: Session,
+    order: OrderRow,
+    event: OrderEvent,
+    message: str = "",
+    *,
+    timeline_event: str | None = None,
+    actor: str = "system",
+    data: dict[str, Any] | None = None,
+) -> OrderStatus:
+    """Apply ``event`` to an order as the transition table says, and record it.
+
+    This is the only place an order's status changes. An event the table marks as one
+    that may arrive late leaves the status as it is and is still recorded; an illegal
+    one raises :class:`~fbs_core.domain.lifecycle.IllegalTransition`.
+    """
+    current = OrderStatus(order.status)
+    held_from = OrderStatus(order.held_from) if order.held_from else None
+    status = next_status(current, event, held_from=held_from)
+    if status is OrderStatus.held and current is not OrderStatus.held:
+        order.held_from = current
+    order.status = status
+    if status is not OrderStatus.held and status is not OrderStatus.rejected:
+        order.hold_reason = None
+        order.hold_message = None
+    if event is OrderEvent.resumed or event is OrderEvent.modified_upstream:
+        order.held_from = None
+    record(ctx, session, order, timeline_event or event.value, message, actor=actor, data=data)
+    return status
+
+
+STATUS_EVENTS: dict[OrderStatus, OrderEvent] = {
+    OrderStatus.approved: OrderEvent.passed_review,
+    OrderStatus.sourced: OrderEvent.sourced,
+    OrderStatus.charged: OrderEvent.charged,
+    OrderStatus.ordered: OrderEvent.all_ordered,
+    OrderStatus.partially_shipped: OrderEvent.parcel_shipped,
+    OrderStatus.shipped: OrderEvent.all_shipped,
+    OrderStatus.completed: OrderEvent.completed,
+    OrderStatus.cancelled: OrderEvent.cancelled,
+}
+"""The event each forward step of the pipeline is, named by the status it leads to."""
+
+
 def set_status(
     ctx: PipelineContext,
     session: Session,
@@ -57,13 +103,29 @@ def set_status(
     event: str | None = None,
     actor: str = "system",
     data: dict[str, Any] | None = None,
-) -> None:
-    """Move an order to ``status`` and record why."""
-    order.status = status
-    if status is not OrderStatus.held:
-        order.hold_reason = None
-        order.hold_message = None
-    record(ctx, session, order, event or status.value, message, actor=actor, data=data)
+) -> OrderStatus:
+    """Take the pipeline step that leads to ``status``; return where the order now is.
+
+    The table decides: a step that arrives after the order moved on (an acceptance
+    recorded after the parcel shipped) leaves the order where it is.
+    """
+    return fire(
+        ctx,
+        session,
+        order,
+        STATUS_EVENTS[status],
+        message,
+        timeline_event=event or status.value,
+        actor=actor,
+        data=data,
+    )
+
+
+def resume(
+    ctx: PipelineContext, session: Session, order: OrderRow, message: str, *, actor: str
+) -> OrderStatus:
+    """Send a held order back to the status it was held from."""
+    return fire(ctx, session, order, OrderEvent.resumed, message, actor=actor)
 
 
 def hold(
@@ -76,22 +138,25 @@ def hold(
     actor: str = "system",
 ) -> None:
     """Hold an order with a reason code and a sentence the merchant understands."""
-    if order.status != OrderStatus.held:
-        order.held_from = order.status
-    order.status = OrderStatus.held
+    fire(ctx, session, order, OrderEvent.held, message, actor=actor, data={"reason": reason})
     order.hold_reason = reason
     order.hold_message = message
-    record(ctx, session, order, "held", message, actor=actor, data={"reason": reason})
 
 
 def reject(
     ctx: PipelineContext, session: Session, order: OrderRow, reason: str, message: str
 ) -> None:
     """Refuse an order for good (fbs will never fulfil it), keeping the reason."""
-    order.status = OrderStatus.rejected
+    fire(ctx, session, order, OrderEvent.rejected, message, data={"reason": reason})
     order.hold_reason = reason
     order.hold_message = message
-    record(ctx, session, order, "rejected", message, data={"reason": reason})
+
+
+def reopen(
+    ctx: PipelineContext, session: Session, order: OrderRow, message: str, *, actor: str
+) -> None:
+    """Take an order the channel changed before money was taken back to review."""
+    fire(ctx, session, order, OrderEvent.modified_upstream, message, actor=actor)
 
 
 def enqueue(
