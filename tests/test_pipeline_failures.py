@@ -333,7 +333,9 @@ class Clock:
 def _late_retry_engine(make_engine, clock, modules=()):
     engine = make_engine()
     engine.ctx.clock = clock
-    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(update={"backoff_base_seconds": 60})
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(
+        update={"backoff_base_seconds": 60, "backoff_max_seconds": 600}
+    )
     return engine
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..db import repository as repo
 from ..db.models import OrderRow, OutboxCommandRow
-from ..domain import OrderStatus
+from ..domain import Money, OrderStatus
 from ..domain.lifecycle import OrderEvent, next_status
 from .context import PipelineContext
 
@@ -137,10 +137,36 @@ def hold(
     *,
     actor: str = "system",
 ) -> None:
-    """Hold an order with a reason code and a sentence the merchant understands."""
-    fire(ctx, session, order, OrderEvent.held, message, actor=actor, data={"reason": reason})
+    """Hold an order with a reason code and a sentence the merchant understands.
+
+    An order never rests with money taken unless its hold says so: when the card was
+    charged and not wholly refunded, the message ends with the amount and what to do.
+    """
+    kept = money_kept_cents(session, order)
+    if kept > 0:
+        amount = Money(cents=kept, currency=order.currency)
+        message = (
+            f"{message.rstrip('.')}. {amount.to_decimal_string()} {amount.currency} is charged "
+            "to your card for this order: approve or retry to go on, or cancel to refund it."
+        )
+    data = {"reason": reason, **({"money_kept_cents": kept} if kept > 0 else {})}
+    fire(ctx, session, order, OrderEvent.held, message, actor=actor, data=data)
     order.hold_reason = reason
     order.hold_message = message
+
+
+def money_kept_cents(session: Session, order: OrderRow) -> int:
+    """What the card was charged for this order, less every refund paid or on its way."""
+    kept = 0
+    for charge in repo.charges_for(session, order.id):
+        if charge.status == "succeeded":
+            refunded = sum(
+                refund.amount_cents
+                for refund in repo.refunds_for_charge(session, charge.id)
+                if refund.status in ("pending", "succeeded")
+            )
+            kept += max(charge.amount_cents - refunded, 0)
+    return kept
 
 
 def reject(
