@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .domain import (
@@ -60,16 +60,44 @@ class Adapter:
 
 
 @dataclass(frozen=True)
+class WebhookRequest:
+    """One delivery to ``/webhooks/<instance>[/<path>]`` or ``/app-webhooks/<type>[/<path>]``.
+
+    ``method`` is ``GET`` or ``POST``: some channels verify an endpoint with a GET
+    challenge before they send anything. ``headers`` has lower-cased names; ``body`` is
+    the raw bytes the signature was computed over.
+    """
+
+    method: str
+    path: str = ""
+    """What follows the instance (or type) in the URL, without the leading slash."""
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
 class WebhookResult:
     """How a channel answered a webhook delivery.
 
     ``status_code`` is returned to the sender (401 for a bad signature). ``poll_now`` asks
-    the core to poll this instance at once, so the order moves in seconds.
+    the core to poll this instance at once, so the order moves in seconds. ``body`` is
+    what the sender must read back (a challenge's answer): a mapping is sent as JSON, text
+    or bytes as they are, with ``content_type``; without a body the sender gets a short
+    JSON summary. ``headers`` are added to the response.
     """
 
     status_code: int
     poll_now: bool = False
     message: str = ""
+    body: Mapping[str, Any] | str | bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+
+AppWebhookHandler = Callable[[WebhookRequest, Mapping[str, "OrderSource"]], WebhookResult]
+"""An app-level endpoint of a channel type: called with the delivery and every configured
+instance of that type (for their secrets), for topics not tied to one store."""
 
 
 class OrderSource(Adapter):
@@ -93,8 +121,26 @@ class OrderSource(Adapter):
         """
 
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookResult:
-        """Verify and interpret one webhook delivery; the default refuses all of them."""
+        """Verify and interpret one POSTed delivery; the default refuses all of them.
+
+        The simple form: override :meth:`handle_webhook_request` instead to answer GET
+        challenges, sub-paths, or with a body and headers of your own.
+        """
         return WebhookResult(status_code=404, message="this channel does not accept webhooks")
+
+    def handle_webhook_request(self, request: WebhookRequest) -> WebhookResult:
+        """Verify and interpret one delivery of any method; the core calls this one.
+
+        The default passes a POST to ``/webhooks/<instance>`` to :meth:`handle_webhook`
+        and answers anything else with 405 (another method) or 404 (a sub-path).
+        """
+        if request.path:
+            return WebhookResult(status_code=404, message="no such webhook endpoint")
+        if request.method != "POST":
+            return WebhookResult(
+                status_code=405, message="webhooks are POSTed", headers={"allow": "POST"}
+            )
+        return self.handle_webhook(request.headers, request.body)
 
 
 class TrackingSink(Adapter):

@@ -372,7 +372,7 @@ def build_runtime(
             adapter is not of the right base class. Secret values are never shown.
     """
     registry = registry if registry is not None else build_registry(pm)
-    runtime = Runtime(settings=settings, pm=pm)
+    runtime = Runtime(settings=settings, pm=pm, registry=registry)
     shown = display_path(settings.config_path)
     problems: list[str] = []
     for kind in KINDS:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .adapters import OrderSource, PaymentGateway, Supplier, TrackingSink
+    from .adapters import AppWebhookHandler, OrderSource, PaymentGateway, Supplier, TrackingSink
     from .config import Settings
-    from .plugins import FbsPluginManager
+    from .plugins import FbsPluginManager, Registry
 
 
 @dataclass
@@ -21,6 +21,20 @@ class Runtime:
     suppliers: dict[str, Supplier] = field(default_factory=dict)
     payments: dict[str, PaymentGateway] = field(default_factory=dict)
     tracking: dict[str, TrackingSink] = field(default_factory=dict)
+    registry: Registry | None = None
+    """The plugin types the instances were built from."""
+
+    def app_webhooks(self) -> dict[str, tuple[AppWebhookHandler, dict[str, OrderSource]]]:
+        """Channel types in use that serve an app-level webhook, each with its instances."""
+        endpoints: dict[str, tuple[AppWebhookHandler, dict[str, OrderSource]]] = {}
+        if self.registry is None:
+            return endpoints
+        for name, channel in self.channels.items():
+            type_name = self.settings.channels[name].type.strip().lower()
+            ptype = self.registry.order_sources.get(type_name)
+            if ptype is not None and ptype.app_webhook is not None:
+                endpoints.setdefault(type_name, (ptype.app_webhook, {}))[1][name] = channel
+        return endpoints
 
     def close(self) -> None:
         """Close every adapter; one failing close does not stop the others."""

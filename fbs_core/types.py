@@ -47,6 +47,10 @@ class OrderSourceType(PluginType):
 
     kind: str = "channel"
 
+    app_webhook: Callable[[Any, Any], Any] | None = None
+    """An :data:`fbs_core.adapters.AppWebhookHandler` served at ``/app-webhooks/<type>``
+    for deliveries not tied to one store (app-level compliance or account topics)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrackingSinkType(PluginType):

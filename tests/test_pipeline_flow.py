@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fbs_core.adapters import OrderSource
 from fbs_core.db import repository as repo
 from fbs_core.domain import OrderStatus
 from fbs_core.testing import fakes
@@ -119,3 +120,24 @@ def test_an_order_cancelled_on_the_channel_before_purchase_is_cancelled(make_eng
 
     assert statuses(engine) == {"cancelled": 1}
     assert ledger.count("charge") == 0
+
+
+class SilentChannel(fakes.FakeChannel):
+    """A channel with nothing to say on an order it hands over (no acknowledgement)."""
+
+    acknowledge_order = OrderSource.acknowledge_order
+
+
+def test_a_channel_without_acknowledgement_gets_no_acknowledge_step(make_engine, ledger):
+    engine = make_engine()
+    shop = engine.runtime.channels["shop"]
+    engine.runtime.channels["shop"] = SilentChannel("shop", shop.options)
+    fakes.market("default").add(fakes.generated_order(0, seed=1))
+
+    engine.run_until_idle()
+
+    order = detail(engine)
+    assert order.order.status is OrderStatus.completed
+    assert "acknowledge" not in [c.kind for c in order.commands]
+    assert ledger.count("acknowledge") == 0
+    assert ledger.count("tracking") == 1

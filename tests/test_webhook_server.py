@@ -7,10 +7,15 @@ from collections.abc import Iterator, Mapping
 
 import httpx
 import pytest
+from pydantic import BaseModel, ConfigDict
 
-from fbs_core.adapters import OrderSource, WebhookResult
+import fbs_core
+from fbs_core.adapters import OrderSource, WebhookRequest, WebhookResult
+from fbs_core.config import Settings
 from fbs_core.domain import OrderBatch
+from fbs_core.plugins import build_runtime, make_plugin_manager
 from fbs_core.server import WebhookServer, create_webhook_app
+from fbs_core.types import OrderSourceType
 
 GOOD = "let-me-in"
 
@@ -133,3 +138,115 @@ def test_a_chunked_body_over_the_limit_is_refused_too(shop, polls):
 
     assert response.status_code == 413
     assert shop.deliveries == []
+
+
+class ChallengeChannel(FakeChannel):
+    """Answers a GET challenge with a computed body, as channels that verify endpoints do."""
+
+    def handle_webhook_request(self, request: WebhookRequest) -> WebhookResult:
+        if request.method == "GET" and request.path == "verify":
+            answer = f"answer-to-{request.query.get('challenge_code', '')}"
+            return WebhookResult(
+                status_code=200,
+                body={"challengeResponse": answer},
+                headers={"x-fbs-handled-by": self.name},
+            )
+        return super().handle_webhook_request(request)
+
+
+def _app_level(request: WebhookRequest, instances: Mapping[str, OrderSource]) -> WebhookResult:
+    if request.headers.get("x-signature") != GOOD:
+        return WebhookResult(status_code=401, message="bad signature")
+    return WebhookResult(
+        status_code=200, body=",".join(sorted(instances)), content_type="text/plain"
+    )
+
+
+@pytest.fixture
+def extended(shop: FakeChannel, polls: Polls) -> Iterator[WebhookServer]:
+    challenge = ChallengeChannel("ebay-store")
+    app = create_webhook_app(
+        {"shop": shop, "ebay-store": challenge},
+        polls,
+        app_webhooks={"fake-app": (_app_level, {"ebay-store": challenge, "shop": shop})},
+    )
+    running = WebhookServer(app, "127.0.0.1", 0).start()
+    yield running
+    running.stop()
+
+
+def test_a_get_challenge_is_answered_with_the_plugins_body_and_headers(extended, polls):
+    response = httpx.get(
+        f"{extended.url}/webhooks/ebay-store/verify", params={"challenge_code": "abc"}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"challengeResponse": "answer-to-abc"}
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-fbs-handled-by"] == "ebay-store"
+    assert polls.names == []
+
+
+def test_a_channel_with_only_handle_webhook_refuses_get_and_sub_paths(extended, shop):
+    get = httpx.get(f"{extended.url}/webhooks/shop")
+    sub = httpx.post(f"{extended.url}/webhooks/shop/extra", headers={"X-Signature": GOOD})
+
+    assert get.status_code == 405
+    assert get.headers["allow"] == "POST"
+    assert sub.status_code == 404
+    assert shop.deliveries == []
+
+
+def test_an_app_level_delivery_reaches_the_type_handler_with_every_instance(extended, polls):
+    response = httpx.post(
+        f"{extended.url}/app-webhooks/fake-app/customers-redact",
+        content=b"{}",
+        headers={"X-Signature": GOOD},
+    )
+    forged = httpx.post(f"{extended.url}/app-webhooks/fake-app", content=b"{}")
+    unknown = httpx.post(f"{extended.url}/app-webhooks/nope", content=b"{}")
+
+    assert (response.status_code, response.text) == (200, "ebay-store,shop")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert forged.status_code == 401
+    assert unknown.status_code == 404
+    assert polls.names == []
+
+
+class AppWebhookPlugin:
+    """Registers channel type ``fake-app`` whose type answers app-level deliveries."""
+
+    @fbs_core.hookimpl
+    def fbs_order_sources(self):
+        yield OrderSourceType(
+            name="fake-app",
+            options_model=NoOptions,
+            factory=lambda name, options: FakeChannel(name),
+            app_webhook=_app_level,
+        )
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def test_the_runtime_serves_app_level_endpoints_of_the_types_in_use() -> None:
+    pm = make_plugin_manager(load_entrypoints=False)
+    pm.register(AppWebhookPlugin(), name="fake-app-plugin")
+    settings = Settings.model_validate(
+        {
+            "channels": {
+                "first": {"type": "fake-app"},
+                "second": {"type": "fake-app"},
+                "paused": {"type": "fake-app", "enabled": False},
+            }
+        }
+    )
+
+    runtime = build_runtime(settings, pm)
+
+    endpoints = runtime.app_webhooks()
+    assert list(endpoints) == ["fake-app"]
+    handler, instances = endpoints["fake-app"]
+    assert handler is _app_level
+    assert sorted(instances) == ["first", "second"]

@@ -69,7 +69,11 @@ def _run_forever(obj: CliContext, engine: Engine) -> None:
     settings = obj.settings()
     server = None
     if settings.server.enabled:
-        app = create_webhook_app(engine.runtime.channels, engine.request_poll)
+        app = create_webhook_app(
+            engine.runtime.channels,
+            engine.request_poll,
+            app_webhooks=engine.runtime.app_webhooks(),
+        )
         server = WebhookServer(app, settings.server.host, settings.server.port)
 
     def started() -> None:

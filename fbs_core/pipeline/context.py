@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..adapters import OrderSource
 from ..db.types import utcnow
 from ..hookspecs import NOTIFICATION_HOOKS
 
@@ -48,6 +49,18 @@ class PipelineContext:
                 if getattr(self.pm.hook, hook).get_hookimpls()
             )
         return self._notified_events
+
+    def acknowledges(self, channel: str) -> bool:
+        """True when the channel instance says something on an order fbs accepts.
+
+        A channel that keeps the base class's no-op ``acknowledge_order`` gets no
+        acknowledgement command at all; one no longer configured is asked anyway, so its
+        command waits (held as ``instance_not_configured``) rather than being dropped.
+        """
+        adapter = self.runtime.channels.get(channel)
+        if adapter is None:
+            return True
+        return type(adapter).acknowledge_order is not OrderSource.acknowledge_order
 
     def decide(self, hook_name: str, **kwargs: Any) -> Any:
         """Ask a firstresult decision hook, isolating plugins that raise."""

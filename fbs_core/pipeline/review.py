@@ -88,15 +88,16 @@ def approve(
     """Send an order on to sourcing."""
     t.set_status(ctx, session, row, OrderStatus.approved, message, actor=actor)
     enqueue_sourcing(ctx, session, row)
-    t.enqueue(
-        ctx,
-        session,
-        row,
-        kind="acknowledge",
-        target=row.channel,
-        key=f"ack:{row.id}",
-        payload={"external_id": row.external_id, "message": ACK_MESSAGE},
-    )
+    if ctx.acknowledges(row.channel):
+        t.enqueue(
+            ctx,
+            session,
+            row,
+            kind="acknowledge",
+            target=row.channel,
+            key=f"ack:{row.id}",
+            payload={"external_id": row.external_id, "message": ACK_MESSAGE},
+        )
 
 
 def enqueue_sourcing(
