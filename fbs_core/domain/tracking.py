@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from .carriers import ShippingCarrier, identify_carrier
+
 
 class TrackingLine(BaseModel):
     """A channel order line and how many of it this parcel carries."""
@@ -21,6 +23,8 @@ class TrackingPush(BaseModel):
     A sink must check what the channel already has before writing, so pushing the same
     ``idempotency_key`` twice leaves one tracking entry. ``completes_order`` is True when
     this parcel is the last one: the sink may then mark the order complete on the channel.
+    ``carrier`` is the warehouse's name for the carrier; ``shipping_carrier`` is the same
+    in the core's vocabulary (:mod:`fbs_core.domain.carriers`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -33,6 +37,15 @@ class TrackingPush(BaseModel):
     lines: tuple[TrackingLine, ...]
     completes_order: bool
     tracking_url: str | None = None
+
+    @property
+    def shipping_carrier(self) -> ShippingCarrier:
+        """The carrier in the core's vocabulary (``carrier`` is the warehouse's own words).
+
+        Map ``shipping_carrier.code`` to the channel's codes; for ``other`` send
+        ``shipping_carrier.name`` and ``shipping_carrier.tracking_url``.
+        """
+        return identify_carrier(self.carrier, self.tracking_number, self.tracking_url)
 
 
 class TrackingResult(BaseModel):
