@@ -34,6 +34,7 @@ from .domain import (
     TrackingPush,
     TrackingResult,
 )
+from .ratelimits import UNLIMITED, Limiter, RateLimits
 
 
 class Adapter:
@@ -45,6 +46,24 @@ class Adapter:
         self.name = name
         self.options = options
         self.log = logging.getLogger(f"fbs.{self.kind}.{name}")
+
+    rate_limiter: Limiter | None = None
+    """Set by the core when the adapter declares limits; spend cost points through it."""
+
+    def rate_limits(self) -> RateLimits:
+        """What the remote allows this instance's account; the default is no limit.
+
+        The core enforces requests per second, the daily quota and the concurrency cap on
+        every call; cost points are spent by the adapter through ``self.rate_limiter``.
+        """
+        return UNLIMITED
+
+    def rate_limit_key(self) -> str:
+        """The remote account the limits belong to; instances sharing it share limits.
+
+        The default is the instance name; a channel returns its store (a shop domain).
+        """
+        return self.name
 
     def check(self) -> None:  # noqa: B027 - an optional hook with a no-op default
         """Make one cheap authenticated call; raise an ``AdapterError`` if it fails.

@@ -34,6 +34,7 @@ from .config import (
 from .default_plugins import DEFAULT_PLUGINS
 from .errors import ConfigError
 from .hookspecs import FbsSpecs
+from .ratelimits import govern
 from .runtime import Runtime
 from .types import OrderSourceType, PaymentGatewayType, PluginType, SupplierType, TrackingSinkType
 
@@ -388,6 +389,11 @@ def build_runtime(
             adapter, errors = _build_one(pm, registry, kind, loc, ptype, instance.options)
             problems.extend(errors)
             if adapter is not None:
+                try:
+                    govern(adapter, runtime.limiters)
+                except Exception as exc:  # noqa: BLE001 - a plugin bug, reported as config
+                    problems.append(f"{'.'.join(loc)}: its rate limits are unusable: {exc}")
+                    continue
                 built[name] = adapter
     if problems:
         runtime.close()

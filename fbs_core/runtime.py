@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .ratelimits import LimiterRegistry
+
 if TYPE_CHECKING:
     from .adapters import AppWebhookHandler, OrderSource, PaymentGateway, Supplier, TrackingSink
     from .config import Settings
@@ -23,6 +25,8 @@ class Runtime:
     tracking: dict[str, TrackingSink] = field(default_factory=dict)
     registry: Registry | None = None
     """The plugin types the instances were built from."""
+    limiters: LimiterRegistry = field(default_factory=LimiterRegistry)
+    """One rate limiter per remote account the adapters declared limits for."""
 
     def app_webhooks(self) -> dict[str, tuple[AppWebhookHandler, dict[str, OrderSource]]]:
         """Channel types in use that serve an app-level webhook, each with its instances."""

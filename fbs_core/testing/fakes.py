@@ -48,6 +48,7 @@ from ..domain import (
     UnreadableOrder,
 )
 from ..errors import FatalError, OutOfStock, PaymentDeclined
+from ..ratelimits import RateLimits
 from ..types import OrderSourceType, PaymentGatewayType, SupplierType
 from .ledger import EffectLedger, shared_ledger
 
@@ -305,6 +306,12 @@ class FakeChannelOptions(LedgerOptions):
     """Serve this many generated orders instead of a market's."""
     seed: int = 0
     page_size: int = Field(default=500, ge=1)
+    requests_per_second: float | None = None
+    """Declare this request rate to the core (tests of rate limiting)."""
+    max_concurrency: int | None = None
+    """Declare this concurrency cap to the core."""
+    store: str = ""
+    """The store the instance reads; instances naming the same store share limits."""
 
 
 class StockItem(BaseModel):
@@ -347,6 +354,16 @@ class FakeChannel(OrderSource, TrackingSink):
     def __init__(self, name: str, options: FakeChannelOptions) -> None:
         super().__init__(name, options)
         self.ledger = options.open_ledger()
+
+    def rate_limits(self) -> RateLimits:  # noqa: D102
+        return RateLimits(
+            requests_per_second=self.options.requests_per_second,
+            burst=1,
+            max_concurrency=self.options.max_concurrency,
+        )
+
+    def rate_limit_key(self) -> str:  # noqa: D102
+        return self.options.store or self.name
 
     @_faults
     def fetch_orders(self, cursor: str | None) -> OrderBatch:  # noqa: D102
