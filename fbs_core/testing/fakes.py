@@ -36,6 +36,7 @@ from ..domain import (
     Money,
     Offer,
     OrderBatch,
+    PartNumberRules,
     PurchaseOrderAck,
     PurchaseOrderRequest,
     RefundRequest,
@@ -327,6 +328,10 @@ class FakeSupplierOptions(LedgerOptions):
     """Stock every catalog part with costs drawn from this seed."""
     ship_immediately: bool = True
     """Ship each purchase order as soon as it is placed; else call :func:`ship`."""
+    billed_unit_cost_cents: dict[str, int] = Field(default_factory=dict)
+    """Part number → the unit cost the warehouse bills on acceptance (a repricing)."""
+    max_part_number_length: int | None = None
+    """Longest part number this warehouse's API carries (None: no limit)."""
 
 
 class FakePaymentOptions(LedgerOptions):
@@ -400,9 +405,17 @@ class FakeSupplier(Supplier):
                 ).items()
             } | stock
         self.stock = stock
+        self.part_numbers = PartNumberRules(max_length=options.max_part_number_length)
 
     @_faults
     def offers(self, skus: Sequence[str]) -> list[Offer]:  # noqa: D102
+        unsupported = [sku for sku in skus if self.part_numbers.problem(sku)]
+        if unsupported:
+            raise FatalError(
+                f"part number {unsupported[0]!r} is longer than "
+                f"{self.options.max_part_number_length}",
+                code="invalid_request",
+            )
         return [
             Offer(
                 supplier=self.name,
@@ -419,6 +432,17 @@ class FakeSupplier(Supplier):
 
     @_faults
     def place_order(self, request: PurchaseOrderRequest) -> PurchaseOrderAck:  # noqa: D102
+        skus = [line.sku for line in request.lines]
+        if len(set(skus)) != len(skus):
+            # the fbs warehouse API's rule: a part number appears once per purchase order
+            raise FatalError("A part number appears on two lines.", code="invalid_request")
+        unsupported = [sku for sku in skus if self.part_numbers.problem(sku)]
+        if unsupported:
+            raise FatalError(
+                f"part number {unsupported[0]!r} is longer than "
+                f"{self.options.max_part_number_length}",
+                code="invalid_request",
+            )
         short = [
             line.sku
             for line in request.lines
@@ -435,8 +459,20 @@ class FakeSupplier(Supplier):
         )
         if self.options.ship_immediately:
             ship(self.ledger, self.name, request.po_number)
+        billed = self.options.billed_unit_cost_cents
         return PurchaseOrderAck(
-            po_number=request.po_number, supplier_reference=effect.result["supplier_reference"]
+            po_number=request.po_number,
+            supplier_reference=effect.result["supplier_reference"],
+            lines=tuple(
+                line.model_copy(
+                    update={
+                        "unit_cost": Money(cents=billed[line.sku], currency=line.unit_cost.currency)
+                    }
+                )
+                if line.sku in billed
+                else line
+                for line in request.lines
+            ),
         )
 
     @_faults
