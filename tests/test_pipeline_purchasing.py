@@ -282,3 +282,27 @@ def test_out_of_stock_naming_some_parts_re_sources_only_those_parts(make_engine,
     assert bought == {(chosen, "OIL-FLT-5W30", 1), (other, "WPR-BLD-22", 1)}
     assert ledger.count("charge") == 2 and ledger.count("refund") == 0
     assert sorted(po.status for po in d.purchase_orders) == ["replaced", "shipped", "shipped"]
+
+
+def test_a_cheaper_warehouse_found_after_a_refusal_refunds_the_difference(make_engine, ledger):
+    config = basic_config(on_no_stock="resource")
+    config["suppliers"]["west"]["options"]["stock"] = {
+        "OIL-FLT-5W30": {"quantity": 50, "unit_cost_cents": 100, "weight_grams": 400}
+    }
+    engine = make_engine(config)
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("west", RetriableError("HTTP 503"), method="offers")  # first sourcing: east
+    fakes.fail_next("east", OutOfStock("sold out", skus=("OIL-FLT-5W30",)), method="place_order")
+
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.completed
+    [refused, bought] = d.purchase_orders
+    assert (refused.supplier, refused.status, bought.supplier) == ("east", "replaced", "west")
+    paid_for = sum(
+        (line["unit_cost_cents"] + line["core_charge_cents"]) * line["quantity"]
+        for line in bought.lines
+    )
+    assert charged(d) - refunded(d) == paid_for + bought.shipping_cents + bought.tax_cents
+    assert refunded(d) > 0

@@ -12,6 +12,7 @@ from ...domain.rules import NoStockPolicy
 from ...errors import AdapterError, FatalError, RetriableError
 from .. import transitions as t
 from ..cancellation import cancel_order
+from ..money import enqueue_refund
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler
 from .charging import enqueue_charge
@@ -272,6 +273,21 @@ class SourceHandler(Handler):
             f"{old.supplier} refused {po_number}; re-sourced: {plan.explanation}",
             data={"extra_cost_cents": extra},
         )
+        if extra < 0:
+            # the charge paid for the refused PO; what the cheaper one does not need goes back
+            enqueue_refund(
+                ctx,
+                session,
+                order,
+                key=f"refund:resourced:{po_number}",
+                amount_cents=-extra,
+                core_charges_cents=max(
+                    sum(line.core_charge_cents * line.quantity for line in old.lines)
+                    - plan.core_charges.cents,
+                    0,
+                ),
+                reason=f"The warehouse that replaced {po_number} costs less than was charged.",
+            )
 
 
 def store_plan(
