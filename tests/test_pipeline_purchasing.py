@@ -76,6 +76,35 @@ def test_a_part_on_two_store_lines_is_one_purchase_order_line_and_ships_to_both(
     assert ledger.count("charge") == 1 and ledger.count("refund") == 0
 
 
+def test_partial_parcels_of_a_merged_part_land_on_the_store_lines_in_order(make_engine, ledger):
+    engine = make_engine(one_warehouse(ship_immediately=False))
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 2), ("OIL-FLT-5W30", 3)]))
+    engine.run_until_idle()
+    [po] = detail(engine).purchase_orders
+
+    fakes.ship_part(ledger, "east", po.po_number, 1, {"OIL-FLT-5W30": 3})
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.partially_shipped
+    assert [line.shipped_quantity for line in d.order.lines] == [2, 1]
+    [push] = ledger.effects("tracking")
+    assert [(x["line_id"], x["quantity"]) for x in push.payload["lines"]] == [
+        ("A1-1", 2),
+        ("A1-2", 1),
+    ]
+
+    fakes.ship_part(ledger, "east", po.po_number, 2, {"OIL-FLT-5W30": 2})
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.completed
+    assert [line.shipped_quantity for line in d.order.lines] == [2, 3]
+    assert [
+        (x["line_id"], x["quantity"]) for x in ledger.effects("tracking")[1].payload["lines"]
+    ] == [("A1-2", 2)]
+
+
 def test_cancelling_a_purchase_order_with_a_merged_part_refunds_each_unit_once(make_engine, ledger):
     engine = make_engine(one_warehouse(ship_immediately=False))
     fakes.market("default").add(
@@ -306,3 +335,34 @@ def test_a_cheaper_warehouse_found_after_a_refusal_refunds_the_difference(make_e
     )
     assert charged(d) - refunded(d) == paid_for + bought.shipping_cents + bought.tax_cents
     assert refunded(d) > 0
+
+
+def test_re_sourcing_that_keeps_failing_holds_with_the_amount_and_cancel_refunds_it(
+    make_engine, ledger
+):
+    engine = make_engine(on_no_stock="resource")
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(
+        update={"max_attempts": 2, "backoff_base_seconds": 0.001}
+    )
+    fakes.market("default").add(make_order("A0", [("OIL-FLT-5W30", 1)]))
+    engine.run_until_idle()
+    chosen = ledger.effects("purchase_order")[0].target
+    other = "west" if chosen == "east" else "east"
+    fakes.fail_next(chosen, OutOfStock("sold out"), method="place_order")
+    fakes.fail_next(other, *[RetriableError("HTTP 503")] * 10, method="offers")
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+
+    for _ in range(5):
+        engine.run_until_idle()
+
+    d = detail(engine, 2)
+    assert (d.order.status, d.order.hold_reason) == (OrderStatus.held, "upstream_unavailable")
+    assert f"{d.charges[0].amount_cents / 100:.2f}" in d.order.hold_message
+
+    fakes.clear_failures()
+    actions.cancel(engine.ctx, 2)
+    engine.run_until_idle()
+
+    d = detail(engine, 2)
+    assert d.order.status is OrderStatus.cancelled
+    assert refunded(d) == charged(d) > 0

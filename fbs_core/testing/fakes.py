@@ -512,22 +512,59 @@ def ship(ledger: EffectLedger, supplier: str, po_number: str) -> None:
     po = ledger.get("purchase_order", po_number)
     if po is None or ledger.get("po_cancel", po_number) is not None:
         return
-    notice = ShipmentNotice(
-        shipment_id=f"S-{po_number}",
-        po_number=po_number,
-        carrier="UPS",
-        tracking_number=f"1Z{zlib.crc32(po_number.encode()) * 7919 % 10**12:012d}",
-        shipped_at=datetime.now(UTC),
-        lines=tuple(
+    _record_parcel(
+        ledger,
+        supplier,
+        po_number,
+        f"S-{po_number}",
+        tuple(
             ShipmentLine(sku=line["sku"], quantity=line["quantity"]) for line in po.payload["lines"]
         ),
+        key=f"{supplier}:{po_number}",
+        tracking_seed=po_number,
+    )
+
+
+def ship_part(
+    ledger: EffectLedger, supplier: str, po_number: str, parcel: int, quantities: dict[str, int]
+) -> None:
+    """Ship one parcel of a purchase order: ``quantities`` (part number → units) of it.
+
+    ``parcel`` numbers the parcels of one PO; shipping the same number twice ships once.
+    """
+    if ledger.get("purchase_order", po_number) is None:
+        return
+    _record_parcel(
+        ledger,
+        supplier,
+        po_number,
+        f"S-{po_number}-{parcel}",
+        tuple(ShipmentLine(sku=sku, quantity=qty) for sku, qty in quantities.items()),
+        key=f"{supplier}:{po_number}:{parcel}",
+        tracking_seed=f"{po_number}-{parcel}",
+    )
+
+
+def _record_parcel(
+    ledger: EffectLedger,
+    supplier: str,
+    po_number: str,
+    shipment_id: str,
+    lines: tuple[ShipmentLine, ...],
+    *,
+    key: str,
+    tracking_seed: str,
+) -> None:
+    notice = ShipmentNotice(
+        shipment_id=shipment_id,
+        po_number=po_number,
+        carrier="UPS",
+        tracking_number=f"1Z{zlib.crc32(tracking_seed.encode()) * 7919 % 10**12:012d}",
+        shipped_at=datetime.now(UTC),
+        lines=lines,
     )
     ledger.record(
-        "shipment",
-        f"{supplier}:{po_number}",
-        target=supplier,
-        payload=notice.model_dump(mode="json"),
-        result={},
+        "shipment", key, target=supplier, payload=notice.model_dump(mode="json"), result={}
     )
 
 

@@ -297,7 +297,7 @@ class PlacePurchaseOrderHandler(Handler):
         error: str,
     ) -> None:
         po = _purchase_order(ctx, session, command)
-        if order is None or po is None:
+        if order is None or po is None or OrderStatus(order.status).is_final:
             return
         t.hold(
             ctx,
@@ -550,3 +550,24 @@ class CancelPurchaseOrderHandler(Handler):
             f"{po.supplier} could not cancel {po.po_number}: {error.message}",
         )
         finish_cancellation_if_settled(ctx, session, order)
+
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        po = _purchase_order(ctx, session, command)
+        if order is None or po is None or OrderStatus(order.status).is_final:
+            return
+        t.hold(
+            ctx,
+            session,
+            order,
+            "upstream_unavailable",
+            f"{command.target} kept failing after {command.attempts} attempts to cancel "
+            f"{po.po_number} ({error}). {charged_for(po)} charged for it stands until the "
+            "warehouse answers: retry the order to ask again.",
+        )

@@ -220,6 +220,29 @@ class SourceHandler(Handler):
             return
         enqueue_charge(ctx, session, order, plan_row)
 
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        po_number = command.payload.get("resource_po")
+        old = repo.purchase_order_by_number(session, ctx.merchant_id, po_number or "")
+        if order is None or old is None or OrderStatus(order.status).is_final:
+            super().on_give_up(ctx, session, command, order, error)
+            return
+        t.hold(
+            ctx,
+            session,
+            order,
+            "upstream_unavailable",
+            f"Looking for another warehouse for {po_number} kept failing after "
+            f"{command.attempts} attempts ({error}). {charged_for(old)} charged for it stands: "
+            "retry the order to look again, or cancel it to refund.",
+        )
+
     def _apply_resource(
         self,
         ctx: PipelineContext,
