@@ -131,7 +131,9 @@ def test_an_acceptance_recorded_after_the_parcel_shipped_keeps_it_shipped_and_co
     clock = Clock()
     engine = make_engine(one_warehouse())
     engine.ctx.clock = clock
-    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(update={"backoff_base_seconds": 60})
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(
+        update={"backoff_base_seconds": 60, "backoff_max_seconds": 600}
+    )
     fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
     # the warehouse accepts (and ships at once), but its answer is lost
     fakes.fail_next(
