@@ -368,3 +368,32 @@ def test_re_sourcing_that_keeps_failing_holds_with_the_amount_and_cancel_refunds
     d = detail(engine, 2)
     assert d.order.status is OrderStatus.cancelled
     assert refunded(d) == charged(d) > 0
+
+
+def test_out_of_stock_for_some_parts_under_the_hold_policy_sends_the_rest_and_holds_the_rest(
+    make_engine, ledger
+):
+    engine = make_engine(on_no_stock="hold", price_drift_tolerance_cents=5000)
+    fakes.market("default").add(make_order("A0", [("OIL-FLT-5W30", 1), ("WPR-BLD-22", 1)]))
+    engine.run_until_idle()
+    chosen = ledger.effects("purchase_order")[0].target
+    fakes.fail_next(chosen, OutOfStock("sold out", skus=("WPR-BLD-22",)), method="place_order")
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1), ("WPR-BLD-22", 1)]))
+
+    engine.run_until_idle()
+
+    d = detail(engine, 2)
+    assert (d.order.status, d.order.hold_reason) == (OrderStatus.held, "no_stock")
+    refused = next(po for po in d.purchase_orders if po.status == "failed")
+    assert [line["sku"] for line in refused.lines] == ["WPR-BLD-22"]
+    short_cost = refused.lines[0]["unit_cost_cents"] + refused.tax_cents
+    assert f"{short_cost / 100:.2f} USD charged for {refused.po_number}" in d.order.hold_message
+    assert [line.shipped_quantity for line in d.order.lines] == [1, 0]  # the rest went out
+
+    actions.approve_order(engine.ctx, 2)
+    engine.run_until_idle()
+
+    d = detail(engine, 2)
+    assert d.order.status is OrderStatus.completed
+    assert [line.shipped_quantity for line in d.order.lines] == [1, 1]
+    assert ledger.count("charge") == 2 and ledger.count("refund") == 0
