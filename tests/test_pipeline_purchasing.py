@@ -76,6 +76,33 @@ def test_a_part_on_two_store_lines_is_one_purchase_order_line_and_ships_to_both(
     assert ledger.count("charge") == 1 and ledger.count("refund") == 0
 
 
+def test_retrying_an_order_held_for_a_part_listed_twice_sends_it_once(make_engine, ledger):
+    engine = make_engine(one_warehouse())
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 2), ("OIL-FLT-5W30", 3)]))
+    fakes.fail_next(
+        "east",
+        FatalError("A part number appears on two lines.", code="invalid_request"),
+        method="place_order",
+    )
+    engine.run_until_idle()
+    assert detail(engine).order.hold_reason == "invalid_request"
+    with engine.db.transaction() as session:  # the command as older versions wrote it
+        [place] = [c for c in repo.commands_for(session, 1) if c.kind == "place_po"]
+        line = place.payload["lines"][0]
+        place.payload = {
+            **place.payload,
+            "lines": [{**line, "quantity": 2}, {**line, "quantity": 3}],
+        }
+
+    actions.retry_order(engine.ctx, 1)
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.completed
+    [po] = ledger.effects("purchase_order")
+    assert [(x["sku"], x["quantity"]) for x in po.payload["lines"]] == [("OIL-FLT-5W30", 5)]
+
+
 def test_partial_parcels_of_a_merged_part_land_on_the_store_lines_in_order(make_engine, ledger):
     engine = make_engine(one_warehouse(ship_immediately=False))
     fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 2), ("OIL-FLT-5W30", 3)]))
