@@ -26,6 +26,7 @@ from .domain import (
     ChargeResult,
     Offer,
     OrderBatch,
+    PartNumberRules,
     PurchaseOrderAck,
     PurchaseOrderRequest,
     RefundRequest,
@@ -205,6 +206,15 @@ class Supplier(Adapter):
 
     kind = "supplier"
 
+    part_numbers: PartNumberRules = PartNumberRules()
+    """The part numbers this warehouse's API can carry (length, forbidden characters).
+
+    Override it (on the class, or per instance in ``__init__``) when the API has limits:
+    sourcing never asks ``offers`` about a part number that breaks them nor puts one on a
+    purchase order here, and an order whose part no configured warehouse can carry is held
+    ``unsupported_part_number`` before the card is charged.
+    """
+
     @abc.abstractmethod
     def offers(self, skus: Sequence[str]) -> list[Offer]:
         """Return stock and cost for the part numbers this warehouse knows.
@@ -217,7 +227,12 @@ class Supplier(Adapter):
     def place_order(self, request: PurchaseOrderRequest) -> PurchaseOrderAck:
         """Send a purchase order; placing the same ``po_number`` twice must be harmless.
 
-        Raise :class:`~fbs_core.errors.OutOfStock` if the warehouse refuses for stock.
+        ``request.lines`` lists each part number once. Raise
+        :class:`~fbs_core.errors.OutOfStock` if the warehouse refuses for stock, naming the
+        short part numbers in ``skus`` when it can (only those are bought elsewhere). A
+        request the warehouse rejects as invalid is a :class:`~fbs_core.errors.FatalError`
+        (never retried). If the warehouse bills other prices than ``request.lines`` carry,
+        return its lines in ``PurchaseOrderAck.lines``: the core applies the price-drift rule.
         """
 
     @abc.abstractmethod

@@ -29,6 +29,7 @@ from .payments import (
 )
 from .purchasing import (
     CancelResult,
+    PartNumberRules,
     PurchaseOrder,
     PurchaseOrderAck,
     PurchaseOrderLine,
@@ -38,6 +39,7 @@ from .purchasing import (
     ShipmentBatch,
     ShipmentLine,
     ShipmentNotice,
+    merge_lines,
 )
 from .rules import FulfillmentRules, Mode, NoStockPolicy
 from .sourcing import NoPlan, Offer, PlanLeg, PlanLine, SourcingPlan
@@ -68,6 +70,7 @@ __all__ = [
     "PlanLine",
     "PurchaseOrder",
     "PurchaseOrderAck",
+    "PartNumberRules",
     "PurchaseOrderLine",
     "PurchaseOrderRequest",
     "PurchaseOrderStatus",
@@ -83,5 +86,6 @@ __all__ = [
     "TrackingPush",
     "TrackingResult",
     "UnreadableOrder",
+    "merge_lines",
     "total",
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from .addresses import Address
 from .money import Money
@@ -34,11 +35,39 @@ class PurchaseOrderLine(BaseModel):
     core_charge: Money
 
 
+class PartNumberRules(BaseModel):
+    """Which part numbers a warehouse's API can carry.
+
+    A supplier adapter declares them (``Supplier.part_numbers``); sourcing never asks a
+    warehouse about, nor buys from it, a part number that breaks them, so an order whose
+    part no configured warehouse can carry is held before the card is charged.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    max_length: int | None = Field(default=None, ge=1)
+    """Longest part number, in characters; None for no limit."""
+    forbidden_characters: str = ""
+    """Characters a part number may not contain (e.g. the API's list separator)."""
+
+    def problem(self, sku: str) -> str | None:
+        """Why ``sku`` cannot be carried, as a phrase ("is 80 characters long, …"), or None."""
+        if not sku:
+            return "is empty"
+        if self.max_length is not None and len(sku) > self.max_length:
+            return f"is {len(sku)} characters long; at most {self.max_length} fit"
+        bad = sorted({c for c in sku if c in self.forbidden_characters})
+        if bad:
+            return "contains " + ", ".join(repr(c) for c in bad)
+        return None
+
+
 class PurchaseOrderRequest(BaseModel):
     """What fbs asks a warehouse to ship. ``po_number`` is fbs's id and the idempotency key.
 
     A supplier plugin must make placing the same ``po_number`` twice harmless: the warehouse
-    either deduplicates on it or the plugin checks before placing.
+    either deduplicates on it or the plugin checks before placing. Each part number appears
+    on one line only: store lines of the same part are merged, quantities summed.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -49,6 +78,31 @@ class PurchaseOrderRequest(BaseModel):
     lines: tuple[PurchaseOrderLine, ...]
     order_reference: str
     """The merchant-facing order number, for the packing slip."""
+
+    @model_validator(mode="after")
+    def _each_part_once(self) -> PurchaseOrderRequest:
+        skus = [line.sku for line in self.lines]
+        repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if repeated:
+            raise ValueError(f"a part number appears on two lines: {', '.join(repeated)}")
+        return self
+
+
+def merge_lines(lines: Iterable[PurchaseOrderLine]) -> tuple[PurchaseOrderLine, ...]:
+    """One line per part number, quantities summed, in the order parts first appear.
+
+    Lines of one part on one purchase order come from one warehouse offer, so they share
+    its unit cost and core charge; the first line's prices are kept.
+    """
+    merged: dict[str, PurchaseOrderLine] = {}
+    for line in lines:
+        seen = merged.get(line.sku)
+        merged[line.sku] = (
+            line
+            if seen is None
+            else seen.model_copy(update={"quantity": seen.quantity + line.quantity})
+        )
+    return tuple(merged.values())
 
 
 class PurchaseOrderAck(BaseModel):

@@ -36,6 +36,7 @@ from ..domain import (
     Money,
     Offer,
     OrderBatch,
+    PartNumberRules,
     PurchaseOrderAck,
     PurchaseOrderRequest,
     RefundRequest,
@@ -334,6 +335,10 @@ class FakeSupplierOptions(LedgerOptions):
     """Stock every catalog part with costs drawn from this seed."""
     ship_immediately: bool = True
     """Ship each purchase order as soon as it is placed; else call :func:`ship`."""
+    billed_unit_cost_cents: dict[str, int] = Field(default_factory=dict)
+    """Part number → the unit cost the warehouse bills on acceptance (a repricing)."""
+    max_part_number_length: int | None = None
+    """Longest part number this warehouse's API carries (None: no limit)."""
 
 
 class FakePaymentOptions(LedgerOptions):
@@ -417,9 +422,17 @@ class FakeSupplier(Supplier):
                 ).items()
             } | stock
         self.stock = stock
+        self.part_numbers = PartNumberRules(max_length=options.max_part_number_length)
 
     @_faults
     def offers(self, skus: Sequence[str]) -> list[Offer]:  # noqa: D102
+        unsupported = [sku for sku in skus if self.part_numbers.problem(sku)]
+        if unsupported:
+            raise FatalError(
+                f"part number {unsupported[0]!r} is longer than "
+                f"{self.options.max_part_number_length}",
+                code="invalid_request",
+            )
         return [
             Offer(
                 supplier=self.name,
@@ -436,6 +449,17 @@ class FakeSupplier(Supplier):
 
     @_faults
     def place_order(self, request: PurchaseOrderRequest) -> PurchaseOrderAck:  # noqa: D102
+        skus = [line.sku for line in request.lines]
+        if len(set(skus)) != len(skus):
+            # the fbs warehouse API's rule: a part number appears once per purchase order
+            raise FatalError("A part number appears on two lines.", code="invalid_request")
+        unsupported = [sku for sku in skus if self.part_numbers.problem(sku)]
+        if unsupported:
+            raise FatalError(
+                f"part number {unsupported[0]!r} is longer than "
+                f"{self.options.max_part_number_length}",
+                code="invalid_request",
+            )
         short = [
             line.sku
             for line in request.lines
@@ -452,8 +476,20 @@ class FakeSupplier(Supplier):
         )
         if self.options.ship_immediately:
             ship(self.ledger, self.name, request.po_number)
+        billed = self.options.billed_unit_cost_cents
         return PurchaseOrderAck(
-            po_number=request.po_number, supplier_reference=effect.result["supplier_reference"]
+            po_number=request.po_number,
+            supplier_reference=effect.result["supplier_reference"],
+            lines=tuple(
+                line.model_copy(
+                    update={
+                        "unit_cost": Money(cents=billed[line.sku], currency=line.unit_cost.currency)
+                    }
+                )
+                if line.sku in billed
+                else line
+                for line in request.lines
+            ),
         )
 
     @_faults
@@ -493,22 +529,59 @@ def ship(ledger: EffectLedger, supplier: str, po_number: str) -> None:
     po = ledger.get("purchase_order", po_number)
     if po is None or ledger.get("po_cancel", po_number) is not None:
         return
-    notice = ShipmentNotice(
-        shipment_id=f"S-{po_number}",
-        po_number=po_number,
-        carrier="UPS",
-        tracking_number=f"1Z{zlib.crc32(po_number.encode()) * 7919 % 10**12:012d}",
-        shipped_at=datetime.now(UTC),
-        lines=tuple(
+    _record_parcel(
+        ledger,
+        supplier,
+        po_number,
+        f"S-{po_number}",
+        tuple(
             ShipmentLine(sku=line["sku"], quantity=line["quantity"]) for line in po.payload["lines"]
         ),
+        key=f"{supplier}:{po_number}",
+        tracking_seed=po_number,
+    )
+
+
+def ship_part(
+    ledger: EffectLedger, supplier: str, po_number: str, parcel: int, quantities: dict[str, int]
+) -> None:
+    """Ship one parcel of a purchase order: ``quantities`` (part number → units) of it.
+
+    ``parcel`` numbers the parcels of one PO; shipping the same number twice ships once.
+    """
+    if ledger.get("purchase_order", po_number) is None:
+        return
+    _record_parcel(
+        ledger,
+        supplier,
+        po_number,
+        f"S-{po_number}-{parcel}",
+        tuple(ShipmentLine(sku=sku, quantity=qty) for sku, qty in quantities.items()),
+        key=f"{supplier}:{po_number}:{parcel}",
+        tracking_seed=f"{po_number}-{parcel}",
+    )
+
+
+def _record_parcel(
+    ledger: EffectLedger,
+    supplier: str,
+    po_number: str,
+    shipment_id: str,
+    lines: tuple[ShipmentLine, ...],
+    *,
+    key: str,
+    tracking_seed: str,
+) -> None:
+    notice = ShipmentNotice(
+        shipment_id=shipment_id,
+        po_number=po_number,
+        carrier="UPS",
+        tracking_number=f"1Z{zlib.crc32(tracking_seed.encode()) * 7919 % 10**12:012d}",
+        shipped_at=datetime.now(UTC),
+        lines=lines,
     )
     ledger.record(
-        "shipment",
-        f"{supplier}:{po_number}",
-        target=supplier,
-        payload=notice.model_dump(mode="json"),
-        result={},
+        "shipment", key, target=supplier, payload=notice.model_dump(mode="json"), result={}
     )
 
 

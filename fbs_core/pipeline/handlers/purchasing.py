@@ -14,15 +14,17 @@ from ...domain import (
     PlanLeg,
     PurchaseOrderLine,
     PurchaseOrderRequest,
+    merge_lines,
 )
 from ...domain.rules import NoStockPolicy
 from ...errors import AdapterError, OutOfStock
 from .. import transitions as t
 from ..cancellation import cancel_order, refund_unsent_po, request_po_cancel
-from ..money import cores_cents, enqueue_refund, goods_cents, split_proportionally
+from ..money import enqueue_refund, split_proportionally
 from ..progress import finish_cancellation_if_settled, maybe_complete
 from ..review import enqueue_sourcing
 from .base import Command, Handler, configured
+from .drift import tolerance_cents
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -43,26 +45,19 @@ def create_purchase_orders(
 ) -> list[PurchaseOrderRow]:
     """Create one purchase order per leg and the commands that send them.
 
-    PO numbers are ``<merchant>-<order id>-<sequence>``: the warehouse dedupes on them.
     ``tax_cents`` is shared out over the legs by the value of their parts and cores.
     """
     weights = [leg.parts_cost.cents + leg.core_charges.cents for leg in legs]
-    created = []
-    for leg, tax_share in zip(legs, split_proportionally(tax_cents, weights), strict=True):
-        order.po_sequence += 1
-        po_number = f"{ctx.merchant_id}-{order.id}-{order.po_sequence}".upper()
-        po = PurchaseOrderRow(
-            merchant_id=ctx.merchant_id,
-            order_id=order.id,
-            po_number=po_number,
+    return [
+        new_purchase_order(
+            ctx,
+            session,
+            order,
             supplier=leg.supplier,
-            status="pending",
             ship_from_zip=leg.ship_from_zip,
             currency=leg.shipping.currency,
             shipping_cents=leg.shipping.cents,
             tax_cents=tax_share,
-            created_at=ctx.now(),
-            updated_at=ctx.now(),
             lines=[
                 PurchaseOrderLineRow(
                     merchant_id=ctx.merchant_id,
@@ -75,32 +70,94 @@ def create_purchase_orders(
                 for line in leg.lines
             ],
         )
-        session.add(po)
-        t.enqueue(
-            ctx,
-            session,
-            order,
-            kind="place_po",
-            target=leg.supplier,
-            key=f"po:{po_number}",
-            payload={
-                "po_number": po_number,
-                "order_reference": order.number,
-                "ship_to": order.ship_to,
-                "currency": po.currency,
-                "lines": [
-                    {
-                        "sku": line.sku,
-                        "quantity": line.quantity,
-                        "unit_cost_cents": line.unit_cost.cents,
-                        "core_charge_cents": line.core_charge.cents,
-                    }
-                    for line in leg.lines
-                ],
-            },
+        for leg, tax_share in zip(legs, split_proportionally(tax_cents, weights), strict=True)
+    ]
+
+
+def new_purchase_order(
+    ctx: PipelineContext,
+    session: Session,
+    order: OrderRow,
+    *,
+    supplier: str,
+    ship_from_zip: str,
+    currency: str,
+    shipping_cents: int,
+    tax_cents: int,
+    lines: list[PurchaseOrderLineRow],
+) -> PurchaseOrderRow:
+    """Create a pending purchase order and the ``place_po`` command that sends it.
+
+    PO numbers are ``<merchant>-<order id>-<sequence>``: the warehouse dedupes on them.
+    The rows keep one line per store line (so parcels and cancellations land on the right
+    store line); the warehouse gets one line per part number (:func:`warehouse_lines`).
+    """
+    order.po_sequence += 1
+    po_number = f"{ctx.merchant_id}-{order.id}-{order.po_sequence}".upper()
+    po = PurchaseOrderRow(
+        merchant_id=ctx.merchant_id,
+        order_id=order.id,
+        po_number=po_number,
+        supplier=supplier,
+        status="pending",
+        ship_from_zip=ship_from_zip,
+        currency=currency,
+        shipping_cents=shipping_cents,
+        tax_cents=tax_cents,
+        created_at=ctx.now(),
+        updated_at=ctx.now(),
+        lines=lines,
+    )
+    session.add(po)
+    t.enqueue(
+        ctx,
+        session,
+        order,
+        kind="place_po",
+        target=supplier,
+        key=f"po:{po_number}",
+        payload={
+            "po_number": po_number,
+            "order_reference": order.number,
+            "ship_to": order.ship_to,
+            "currency": currency,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_cost_cents": line.unit_cost.cents,
+                    "core_charge_cents": line.core_charge.cents,
+                }
+                for line in warehouse_lines(po)
+            ],
+        },
+    )
+    return po
+
+
+def warehouse_lines(po: PurchaseOrderRow) -> tuple[PurchaseOrderLine, ...]:
+    """The purchase order's lines as the warehouse sees them: each part number once."""
+    return merge_lines(
+        PurchaseOrderLine(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_cost=Money(cents=line.unit_cost_cents, currency=po.currency),
+            core_charge=Money(cents=line.core_charge_cents, currency=po.currency),
         )
-        created.append(po)
-    return created
+        for line in po.lines
+    )
+
+
+def line_goods_cents(line: PurchaseOrderLineRow, quantity: int | None = None) -> int:
+    """Parts plus cores of one purchase-order line (or ``quantity`` units of it)."""
+    units = line.quantity if quantity is None else quantity
+    return (line.unit_cost_cents + line.core_charge_cents) * units
+
+
+def charged_for(po: PurchaseOrderRow) -> Money:
+    """What the order's charge paid for this purchase order: goods, shipping and tax."""
+    goods = sum(line_goods_cents(line) for line in po.lines)
+    return Money(cents=goods + po.shipping_cents + po.tax_cents, currency=po.currency)
 
 
 class PlacePurchaseOrderHandler(Handler):
@@ -117,7 +174,8 @@ class PlacePurchaseOrderHandler(Handler):
             supplier=command.target,
             ship_to=Address.model_validate(p["ship_to"]),
             order_reference=p["order_reference"],
-            lines=tuple(
+            # merged here too, so a command written with a part on two lines still goes out
+            lines=merge_lines(
                 PurchaseOrderLine(
                     sku=line["sku"],
                     quantity=line["quantity"],
@@ -144,7 +202,10 @@ class PlacePurchaseOrderHandler(Handler):
         po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
-        po.status = "placed"
+        # An acceptance can be recorded late (a lost answer retried, a crash before the
+        # result was stored): by then the parcel may have shipped. It never moves back.
+        if po.status == "pending":
+            po.status = "placed"
         po.supplier_reference = result["supplier_reference"]
         po.updated_at = ctx.now()
         t.record(
@@ -155,7 +216,9 @@ class PlacePurchaseOrderHandler(Handler):
             f"Purchase order {po.po_number} accepted by {po.supplier} ({po.supplier_reference}).",
         )
         if order.cancel_requested:
-            request_po_cancel(ctx, session, order, po)
+            if po.status in ("placed", "partially_shipped"):
+                request_po_cancel(ctx, session, order, po)
+            finish_cancellation_if_settled(ctx, session, order)
             return
         live = [
             p for p in repo.purchase_orders_for(session, order.id) if p.status in LIVE_PO_STATUSES
@@ -164,6 +227,9 @@ class PlacePurchaseOrderHandler(Handler):
             t.set_status(
                 ctx, session, order, OrderStatus.ordered, f"{len(live)} purchase order(s) accepted."
             )
+        billed = [PurchaseOrderLine.model_validate(line) for line in result.get("lines", [])]
+        apply_repricing(ctx, session, order, po, billed)
+        maybe_complete(ctx, session, order)
 
     def on_fatal(  # noqa: D102
         self,
@@ -190,12 +256,21 @@ class PlacePurchaseOrderHandler(Handler):
                 session,
                 order,
                 error.code,
-                f"{po.supplier} refused {po.po_number}: {error.message}",
+                f"{po.supplier} refused {po.po_number}: {error.message}. "
+                f"{charged_for(po)} charged for it stands: fix the cause and retry the order, "
+                "or cancel it to refund.",
             )
             return
         command.status = "cancelled"  # the refused PO itself records the failure from here
         policy = ctx.rules.on_no_stock
         message = f"{po.supplier} has no stock for {po.po_number}: {error.message}"
+        if policy != NoStockPolicy.cancel:
+            kept = split_off_stocked_lines(ctx, session, order, po, set(error.skus))
+            if kept is not None:
+                message += (
+                    f" The parts it has go on {kept.po_number}; only "
+                    f"{', '.join(sorted({line.sku for line in po.lines}))} are bought elsewhere."
+                )
         if policy == NoStockPolicy.resource:
             t.record(ctx, session, order, "no_stock", message + " Looking for another warehouse.")
             enqueue_sourcing(
@@ -204,7 +279,169 @@ class PlacePurchaseOrderHandler(Handler):
         elif policy == NoStockPolicy.cancel:
             cancel_order(ctx, session, order, actor="system", reason=message)
         else:
-            t.hold(ctx, session, order, "no_stock", message)
+            t.hold(
+                ctx,
+                session,
+                order,
+                "no_stock",
+                f"{message} {charged_for(po)} charged for {po.po_number} stands: approve to buy "
+                "it elsewhere, or cancel the order to refund.",
+            )
+
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        po = _purchase_order(ctx, session, command)
+        if order is None or po is None or OrderStatus(order.status).is_final:
+            return
+        t.hold(
+            ctx,
+            session,
+            order,
+            "upstream_unavailable",
+            f"{command.target} kept failing after {command.attempts} attempts ({error}). "
+            f"{charged_for(po)} charged for {po.po_number} stands: retry the order to send it "
+            "again with the same number, or cancel it to refund.",
+        )
+
+
+def apply_repricing(
+    ctx: PipelineContext,
+    session: Session,
+    order: OrderRow,
+    po: PurchaseOrderRow,
+    billed: Sequence[PurchaseOrderLine],
+) -> None:
+    """Put the warehouse's prices on acceptance through the price-drift rule.
+
+    A part billed for less than was charged is repriced on the purchase order and the
+    difference refunded. A part billed for more is absorbed and recorded when the extra is
+    within the price-drift tolerance; beyond it the order is held with the amounts, so the
+    merchant approves (keeps buying) or cancels (the warehouse is asked to stop, refunded).
+    """
+    prices = {line.sku: line.unit_cost.cents + line.core_charge.cents for line in billed}
+    cores = {line.sku: line.core_charge.cents for line in billed}
+    saving = extra = saved_cores = 0
+    for line in po.lines:
+        price = prices.get(line.sku)
+        if price is None:
+            continue
+        quoted = line.unit_cost_cents + line.core_charge_cents
+        if price < quoted:
+            saving += (quoted - price) * line.quantity
+            saved_cores += max(line.core_charge_cents - cores[line.sku], 0) * line.quantity
+            line.core_charge_cents = min(line.core_charge_cents, cores[line.sku])
+            line.unit_cost_cents = price - line.core_charge_cents
+        elif price > quoted:
+            extra += (price - quoted) * line.quantity
+    currency = po.currency
+    if saving:
+        enqueue_refund(
+            ctx,
+            session,
+            order,
+            key=f"refund:reprice:{po.po_number}",
+            amount_cents=saving,
+            core_charges_cents=saved_cores,
+            reason=f"{po.supplier} billed {po.po_number} for less than was charged.",
+        )
+        t.record(
+            ctx,
+            session,
+            order,
+            "po_repriced",
+            f"{po.supplier} billed {po.po_number} {Money(cents=saving, currency=currency)} less "
+            "than quoted; the difference is refunded.",
+            data={"extra_cost_cents": -saving},
+        )
+    if not extra:
+        return
+    quoted_total = sum(line_goods_cents(line) for line in po.lines)
+    more = Money(cents=extra, currency=currency)
+    if extra <= tolerance_cents(ctx, quoted_total) or po.status != "placed":
+        # within tolerance, or too late to stop: the merchant pays the difference
+        t.record(
+            ctx,
+            session,
+            order,
+            "po_repriced",
+            f"{po.supplier} billed {po.po_number} {more} more than quoted; absorbed.",
+            data={"extra_cost_cents": extra},
+        )
+        return
+    if OrderStatus(order.status).is_final:
+        return
+    t.hold(
+        ctx,
+        session,
+        order,
+        "price_drift",
+        f"{po.supplier} accepted {po.po_number} but bills "
+        f"{Money(cents=quoted_total + extra, currency=currency)} for its parts instead of the "
+        f"{Money(cents=quoted_total, currency=currency)} quoted ({more} more), beyond the "
+        f"price-drift tolerance. {charged_for(po)} charged for it stands: approve to keep "
+        "buying it, or cancel the order to ask the warehouse to stop and refund.",
+    )
+
+
+def split_off_stocked_lines(
+    ctx: PipelineContext,
+    session: Session,
+    order: OrderRow,
+    po: PurchaseOrderRow,
+    short_skus: set[str],
+) -> PurchaseOrderRow | None:
+    """Move the lines a warehouse has stock for off a refused PO onto a new PO to it.
+
+    The refused PO keeps only the short parts (to be bought elsewhere or held); the new
+    one keeps the shipping and its share of the tax. None when the refusal names no part
+    or every part (then the whole PO moves on).
+    """
+    stocked = [line for line in po.lines if line.sku not in short_skus]
+    if not short_skus or not stocked or len(stocked) == len(po.lines):
+        return None
+    goods = sum(line_goods_cents(line) for line in po.lines)
+    kept_tax = po.tax_cents * sum(line_goods_cents(line) for line in stocked) // max(goods, 1)
+    kept = new_purchase_order(
+        ctx,
+        session,
+        order,
+        supplier=po.supplier,
+        ship_from_zip=po.ship_from_zip,
+        currency=po.currency,
+        shipping_cents=po.shipping_cents,
+        tax_cents=kept_tax,
+        lines=[
+            PurchaseOrderLineRow(
+                merchant_id=ctx.merchant_id,
+                line_id=line.line_id,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_cost_cents=line.unit_cost_cents,
+                core_charge_cents=line.core_charge_cents,
+            )
+            for line in stocked
+        ],
+    )
+    for line in stocked:
+        po.lines.remove(line)
+    po.shipping_cents = 0
+    po.tax_cents -= kept_tax
+    return kept
+
+
+def status_after_cancel(po: PurchaseOrderRow) -> str:
+    """Where a purchase order stands once a cancel request is answered, from its lines."""
+    if all(line.cancelled_quantity >= line.quantity for line in po.lines):
+        return "cancelled"
+    if all(line.shipped_quantity + line.cancelled_quantity >= line.quantity for line in po.lines):
+        return "shipped"
+    return "partially_shipped" if any(line.shipped_quantity for line in po.lines) else "placed"
 
 
 def _purchase_order(
@@ -249,30 +486,29 @@ class CancelPurchaseOrderHandler(Handler):
         po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
+        # The warehouse answers per part number; a part on several store lines is
+        # shared out over them in order, each unit counted once.
+        left = {sku: int(qty) for sku, qty in result["cancelled"].items()}
         stopped: dict[str, int] = {}
+        goods = cores = 0
         for line in po.lines:
-            asked = int(result["cancelled"].get(line.sku, 0)) - stopped.get(line.sku, 0)
-            qty = max(
-                0, min(asked, line.quantity - line.shipped_quantity - line.cancelled_quantity)
-            )
+            open_units = line.quantity - line.shipped_quantity - line.cancelled_quantity
+            qty = max(0, min(left.get(line.sku, 0), open_units))
             if qty:
+                left[line.sku] -= qty
                 line.cancelled_quantity += qty
                 stopped[line.sku] = stopped.get(line.sku, 0) + qty
+                goods += line_goods_cents(line, qty)
+                cores += line.core_charge_cents * qty
                 for order_line in order.lines:
                     if order_line.line_id == line.line_id:
                         order_line.cancelled_quantity += qty
         everything = all(line.cancelled_quantity >= line.quantity for line in po.lines)
-        po.status = (
-            "cancelled"
-            if everything
-            else (
-                "partially_shipped" if any(line.shipped_quantity for line in po.lines) else "placed"
-            )
-        )
+        po.status = status_after_cancel(po)
         po.updated_at = ctx.now()
         if stopped:
-            goods = goods_cents(po, stopped)
-            tax_share = po.tax_cents * goods // max(goods_cents(po), 1)
+            all_goods = sum(line_goods_cents(line) for line in po.lines)
+            tax_share = po.tax_cents * goods // max(all_goods, 1)
             amount = goods + tax_share + (po.shipping_cents if everything else 0)
             enqueue_refund(
                 ctx,
@@ -280,7 +516,7 @@ class CancelPurchaseOrderHandler(Handler):
                 order,
                 key=f"refund:{po.po_number}",
                 amount_cents=amount,
-                core_charges_cents=cores_cents(po, stopped),
+                core_charges_cents=cores,
                 reason=f"{po.supplier} cancelled {sum(stopped.values())} unit(s) of {po.po_number}.",
             )
         t.record(
@@ -304,7 +540,8 @@ class CancelPurchaseOrderHandler(Handler):
         po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
-        po.status = "placed"
+        if po.status == "cancel_requested":
+            po.status = status_after_cancel(po)
         t.record(
             ctx,
             session,
@@ -313,3 +550,24 @@ class CancelPurchaseOrderHandler(Handler):
             f"{po.supplier} could not cancel {po.po_number}: {error.message}",
         )
         finish_cancellation_if_settled(ctx, session, order)
+
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        po = _purchase_order(ctx, session, command)
+        if order is None or po is None or OrderStatus(order.status).is_final:
+            return
+        t.hold(
+            ctx,
+            session,
+            order,
+            "upstream_unavailable",
+            f"{command.target} kept failing after {command.attempts} attempts to cancel "
+            f"{po.po_number} ({error}). {charged_for(po)} charged for it stands until the "
+            "warehouse answers: retry the order to ask again.",
+        )

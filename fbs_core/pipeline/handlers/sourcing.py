@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
 from ...db.models import SourcingPlanRow
 from ...domain import Address, Money, NoPlan, Offer, Order, OrderStatus, SourcingPlan
 from ...domain.rules import NoStockPolicy
-from ...errors import AdapterError, RetriableError
+from ...errors import AdapterError, FatalError, RetriableError
 from .. import transitions as t
 from ..cancellation import cancel_order
+from ..money import enqueue_refund
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler
 from .charging import enqueue_charge
-from .purchasing import create_purchase_orders
+from .drift import tolerance_cents
+from .purchasing import charged_for, create_purchase_orders
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -41,38 +44,100 @@ def shipping_estimator(ctx: PipelineContext):  # noqa: ANN201 - see hookspecs.Sh
     return estimate
 
 
-def gather_offers(
-    ctx: PipelineContext, skus: list[str], exclude: set[str]
-) -> tuple[list[Offer], list[str]]:
-    """Ask every enabled warehouse except ``exclude``; a failing one is skipped and named."""
-    offers: list[Offer] = []
-    errors: list[str] = []
+@dataclass
+class Gathered:
+    """What the warehouses answered when asked for offers."""
+
+    offers: list[Offer] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """One sentence per warehouse that could not answer, naming it."""
+    refusals: list[FatalError] = field(default_factory=list)
+    """Warehouses that refused the question itself (retrying will not help)."""
+    asked: int = 0
+
+
+def gather_offers(ctx: PipelineContext, skus: list[str], exclude: set[str]) -> Gathered:
+    """Ask every enabled warehouse except ``exclude``; a failing one is skipped and named.
+
+    Each warehouse is asked only about the part numbers its API can carry
+    (``Supplier.part_numbers``).
+    """
+    gathered = Gathered()
     for name, supplier in ctx.runtime.suppliers.items():
         if name in exclude:
             continue
+        carried = [sku for sku in skus if supplier.part_numbers.problem(sku) is None]
+        if not carried:
+            continue
+        gathered.asked += 1
         try:
-            found = supplier.offers(skus)
+            found = supplier.offers(carried)
         except AdapterError as exc:
-            errors.append(f"{name}: {exc.message}")
+            gathered.errors.append(f"{name}: {exc.message}")
+            if isinstance(exc, FatalError):
+                gathered.refusals.append(exc)
             continue
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop sourcing
             supplier.log.exception("offers() failed")
-            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            gathered.errors.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
-        offers.extend(offer.model_copy(update={"supplier": name}) for offer in found)
-    return offers, errors
+        gathered.offers.extend(
+            offer.model_copy(update={"supplier": name}) for offer in found if offer.sku in carried
+        )
+    return gathered
+
+
+def unsupported_part_numbers(
+    ctx: PipelineContext, skus: list[str], exclude: set[str]
+) -> NoPlan | None:
+    """A hold for part numbers no enabled warehouse's API can carry, else None.
+
+    Found before any charge: such a part could never be put on a purchase order.
+    """
+    suppliers = {n: s for n, s in ctx.runtime.suppliers.items() if n not in exclude}
+    if not suppliers:
+        return None
+    problems = {}
+    for sku in skus:
+        reasons = {name: s.part_numbers.problem(sku) for name, s in suppliers.items()}
+        if all(reasons.values()):
+            problems[sku] = "; ".join(f"{name}: it {why}" for name, why in reasons.items())
+    if not problems:
+        return None
+    return NoPlan(
+        reason="unsupported_part_number",
+        message="No warehouse can order "
+        + " and ".join(f"part number {sku!r} ({why})" for sku, why in problems.items())
+        + ". Change the SKU on the channel (or enable a warehouse that carries it); "
+        "nothing was charged.",
+        skus=tuple(problems),
+    )
 
 
 def plan_for(ctx: PipelineContext, order: Order, exclude: set[str]) -> dict[str, Any]:
-    """Choose a plan for ``order`` (or its remaining lines); JSON-able result."""
+    """Choose a plan for ``order`` (or its remaining lines); JSON-able result.
+
+    Warehouses that refuse the question as invalid are not asked again: when every
+    warehouse asked refused it, the result is a hold with the first one's reason.
+    """
     skus = sorted({line.sku for line in order.lines})
-    offers, errors = gather_offers(ctx, skus, exclude)
-    if errors and len(errors) >= len(ctx.runtime.suppliers) - len(exclude):
+    unsupported = unsupported_part_numbers(ctx, skus, exclude)
+    if unsupported is not None:
+        return {"no_plan": unsupported.model_dump(mode="json"), "errors": []}
+    gathered = gather_offers(ctx, skus, exclude)
+    errors = gathered.errors
+    if errors and len(errors) >= gathered.asked:
+        if len(gathered.refusals) == gathered.asked:
+            no_plan = NoPlan(
+                reason=gathered.refusals[0].code,
+                message="Every warehouse refused the stock request: " + "; ".join(errors),
+            )
+            return {"no_plan": no_plan.model_dump(mode="json"), "errors": []}
         raise RetriableError("no warehouse answered: " + "; ".join(errors))
     decision = ctx.decide(
         "fbs_sourcing_plan",
         order=order,
-        offers=offers,
+        offers=gathered.offers,
         rules=ctx.rules,
         estimate_shipping=shipping_estimator(ctx),
     )
@@ -155,6 +220,29 @@ class SourceHandler(Handler):
             return
         enqueue_charge(ctx, session, order, plan_row)
 
+    def on_give_up(  # noqa: D102
+        self,
+        ctx: PipelineContext,
+        session: Session,
+        command: OutboxCommandRow,
+        order: OrderRow | None,
+        error: str,
+    ) -> None:
+        po_number = command.payload.get("resource_po")
+        old = repo.purchase_order_by_number(session, ctx.merchant_id, po_number or "")
+        if order is None or old is None or OrderStatus(order.status).is_final:
+            super().on_give_up(ctx, session, command, order, error)
+            return
+        t.hold(
+            ctx,
+            session,
+            order,
+            "upstream_unavailable",
+            f"Looking for another warehouse for {po_number} kept failing after "
+            f"{command.attempts} attempts ({error}). {charged_for(old)} charged for it stands: "
+            "retry the order to look again, or cancel it to refund.",
+        )
+
     def _apply_resource(
         self,
         ctx: PipelineContext,
@@ -168,9 +256,15 @@ class SourceHandler(Handler):
         if old is None or old.status != "failed":
             return
         if "no_plan" in result:
-            message = NoPlan.model_validate(result["no_plan"]).message
+            no_plan = NoPlan.model_validate(result["no_plan"])
             t.hold(
-                ctx, session, order, "no_stock", f"{old.supplier} refused {po_number} and {message}"
+                ctx,
+                session,
+                order,
+                no_plan.reason,
+                f"{old.supplier} refused {po_number} and {no_plan.message} "
+                f"{charged_for(old)} charged for it stands: approve to try again, or cancel "
+                "the order to refund.",
             )
             return
         plan = SourcingPlan.model_validate(result["plan"])
@@ -187,7 +281,9 @@ class SourceHandler(Handler):
                 order,
                 "price_drift",
                 f"{old.supplier} refused {po_number}; the next warehouse costs "
-                f"{Money(cents=extra, currency=old.currency)} more. Approve to buy it anyway.",
+                f"{Money(cents=extra, currency=old.currency)} more than the "
+                f"{charged_for(old)} charged for it. Approve to buy it anyway, or cancel the "
+                "order to refund.",
             )
             return
         old.status = "replaced"
@@ -200,6 +296,21 @@ class SourceHandler(Handler):
             f"{old.supplier} refused {po_number}; re-sourced: {plan.explanation}",
             data={"extra_cost_cents": extra},
         )
+        if extra < 0:
+            # the charge paid for the refused PO; what the cheaper one does not need goes back
+            enqueue_refund(
+                ctx,
+                session,
+                order,
+                key=f"refund:resourced:{po_number}",
+                amount_cents=-extra,
+                core_charges_cents=max(
+                    sum(line.core_charge_cents * line.quantity for line in old.lines)
+                    - plan.core_charges.cents,
+                    0,
+                ),
+                reason=f"The warehouse that replaced {po_number} costs less than was charged.",
+            )
 
 
 def store_plan(
@@ -226,13 +337,6 @@ def store_plan(
     )
     session.add(row)
     return row
-
-
-def tolerance_cents(ctx: PipelineContext, base_cents: int) -> int:
-    """The larger of the configured absolute and percentage price-drift tolerances."""
-    rules = ctx.rules
-    percent = int(base_cents * rules.price_drift_tolerance_percent / 100)
-    return max(rules.price_drift_tolerance_cents, percent)
 
 
 def price_drift(ctx: PipelineContext, order: Order, plan: SourcingPlan) -> str | None:

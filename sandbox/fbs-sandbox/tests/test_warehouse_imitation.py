@@ -167,7 +167,8 @@ def test_stock_reports_carried_parts_and_omits_the_rest(site):
 
 
 @pytest.mark.parametrize(
-    "part_numbers", ["", ",".join(f"P{n}" for n in range(101)), "BR-1043,,OF-77"]
+    "part_numbers",
+    ["", ",".join(f"P{n}" for n in range(101)), "BR-1043,,OF-77", "BR-1043," + "X" * 65],
 )
 def test_stock_refuses_a_bad_part_number_list(site, part_numbers):
     response = site.http.get("/v1/stock", params={"part_numbers": part_numbers})

@@ -12,12 +12,13 @@ from fbs_core.adapters import Supplier
 from fbs_core.domain import (
     CancelResult,
     Offer,
+    PartNumberRules,
     PurchaseOrderAck,
     PurchaseOrderRequest,
     ShipmentBatch,
     ShipmentNotice,
 )
-from fbs_core.errors import RetriableError
+from fbs_core.errors import FatalError, RetriableError
 
 from . import mapping
 from .client import WarehouseClient
@@ -32,6 +33,9 @@ SHIPMENT_PAGE = 100
 
 MAX_SHIPMENT_PAGES = 1000
 """A warehouse that keeps saying ``has_more`` is broken; stop and resume next poll."""
+
+PART_NUMBERS = PartNumberRules(max_length=64, forbidden_characters=",")
+"""openapi.yaml's ``PartNumber``: at most 64 characters, never a comma (the list separator)."""
 
 CHECK_PART_NUMBER = "fbs-connection-check"
 """A part number no warehouse carries: ``check()`` asks for it to test the key harmlessly."""
@@ -84,6 +88,7 @@ class HttpSupplier(Supplier):
     """
 
     options: HttpSupplierOptions
+    part_numbers = PART_NUMBERS
 
     def __init__(
         self,
@@ -102,12 +107,13 @@ class HttpSupplier(Supplier):
     def offers(self, skus: Sequence[str]) -> list[Offer]:
         """Return stock and cost for the parts this warehouse carries among ``skus``.
 
-        Asks in chunks of 100. A SKU with a comma cannot be asked for (the API separates
-        part numbers with commas) and is treated as not carried.
+        Asks in chunks of 100. A SKU the API cannot carry (:data:`PART_NUMBERS`: empty,
+        longer than 64 characters, or with a comma) cannot be asked for and is treated as
+        not carried; the core never asks for one.
         """
-        wanted = list(dict.fromkeys(s for s in skus if s and "," not in s))
+        wanted = list(dict.fromkeys(s for s in skus if PART_NUMBERS.problem(s) is None))
         if len(wanted) < len(set(skus)):
-            self.log.warning("skipping SKUs the warehouse API cannot express (empty or with ',')")
+            self.log.warning("skipping SKUs the warehouse API cannot carry (%s)", PART_NUMBERS)
         found: list[Offer] = []
         for start in range(0, len(wanted), STOCK_CHUNK):
             payload = self.client.get_stock(wanted[start : start + STOCK_CHUNK])
@@ -126,8 +132,18 @@ class HttpSupplier(Supplier):
         Raises:
             OutOfStock: the warehouse is short of the listed part numbers.
             FatalError: ``po_number_conflict`` if the number was used for another order,
-                ``invalid_address`` if the ship-to cannot make a label.
+                ``invalid_address`` if the ship-to cannot make a label,
+                ``unsupported_part_number`` if a line's part number breaks
+                :data:`PART_NUMBERS` (refused here, never sent), ``invalid_request`` if the
+                warehouse finds the request invalid (never retried).
         """
+        for line in request.lines:
+            problem = PART_NUMBERS.problem(line.sku)
+            if problem:
+                raise FatalError(
+                    f"part number {line.sku!r} {problem}; the warehouse API cannot carry it",
+                    code="unsupported_part_number",
+                )
         payload = self.client.create_purchase_order(mapping.purchase_order_body(request))
         return self._map(mapping.ack_from_order, payload, currency=self.options.currency)
 

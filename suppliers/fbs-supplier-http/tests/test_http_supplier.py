@@ -114,6 +114,21 @@ def test_place_order_returns_the_warehouse_order_and_reserves_stock(rig):
     assert rig.warehouse.stock_of("AC-221-REMAN").quantity == 2
 
 
+def test_the_supplier_declares_the_part_numbers_the_api_carries_and_sends_no_other(rig):
+    supplier = rig.supplier()
+    long_sku = "BR-" + "9" * 62
+
+    assert supplier.part_numbers.problem("BR-1043") is None
+    assert supplier.part_numbers.problem(long_sku) == "is 65 characters long; at most 64 fit"
+    assert supplier.part_numbers.problem("BR,1043") == "contains ','"
+    assert supplier.offers(["BR-1043", long_sku])[0].sku == "BR-1043"
+    with pytest.raises(FatalError) as refused:
+        supplier.place_order(po(lines={long_sku: 1}))
+    assert refused.value.code == "unsupported_part_number"
+    assert rig.requests("POST", "/v1/purchase-orders") == []
+    assert "9" * 62 not in rig.requests("GET", "/v1/stock")[0].query
+
+
 def test_placing_the_same_po_number_twice_makes_one_warehouse_order(rig):
     supplier = rig.supplier()
 

@@ -3,7 +3,8 @@
 What it serves, with the document's status codes and ``{"error": {"code", "message"}}``
 bodies:
 
-* ``GET /v1/stock?part_numbers=A,B`` (1 to 100 part numbers; others answer 400);
+* ``GET /v1/stock?part_numbers=A,B`` (1 to 100 part numbers of at most 64 characters;
+  others answer 400);
 * ``POST /v1/purchase-orders``: reserves stock; idempotent on ``po_number`` (same body →
   200 with the first order, other body → 409 ``po_number_conflict``); short stock → 422
   ``insufficient_stock`` with ``part_numbers`` and nothing reserved;

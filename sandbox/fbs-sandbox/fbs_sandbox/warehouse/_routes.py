@@ -23,6 +23,8 @@ from starlette.responses import JSONResponse, Response
 from ._state import StockItem, _Fault, _Line, _Order, _Shipment, _with_quantity
 
 MAX_PART_NUMBERS = 100
+MAX_PART_NUMBER_LENGTH = 64
+"""openapi.yaml ``PartNumber``: ``maxLength: 64``, in the stock query as in order lines."""
 DEFAULT_SHIPMENT_LIMIT = 50
 MAX_SHIPMENT_LIMIT = 100
 TRUNCATED_BODY = b'{"currency": "USD", "items": [{"part_nu'
@@ -63,7 +65,7 @@ class _AddressIn(_Strict):
 
 
 class _LineIn(_Strict):
-    part_number: StrictStr = Field(min_length=1, max_length=64)
+    part_number: StrictStr = Field(min_length=1, max_length=MAX_PART_NUMBER_LENGTH)
     quantity: StrictInt = Field(ge=1)
     expected_unit_cost_cents: StrictInt = Field(ge=0)
     expected_core_charge_cents: StrictInt = Field(ge=0)
@@ -172,6 +174,13 @@ class _Routes:
         wanted = raw.split(",")
         if any(not p for p in wanted):
             raise _Refusal(400, "invalid_request", "part_numbers has an empty part number.")
+        too_long = next((p for p in wanted if len(p) > MAX_PART_NUMBER_LENGTH), None)
+        if too_long is not None:
+            raise _Refusal(
+                400,
+                "invalid_request",
+                f"part_numbers: {too_long!r} is longer than {MAX_PART_NUMBER_LENGTH} characters.",
+            )
         if len(wanted) > MAX_PART_NUMBERS:
             raise _Refusal(
                 400, "invalid_request", f"part_numbers takes at most {MAX_PART_NUMBERS}."
