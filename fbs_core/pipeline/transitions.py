@@ -140,11 +140,12 @@ def hold(
     """Hold an order with a reason code and a sentence the merchant understands.
 
     An order never rests with money taken unless its hold says so: when the card was
-    charged and not wholly refunded, the message ends with the amount and what to do.
+    charged and not wholly refunded, and the message does not already give that amount,
+    it ends with the amount and what to do.
     """
     kept = money_kept_cents(session, order)
-    if kept > 0:
-        amount = Money(cents=kept, currency=order.currency)
+    amount = Money(cents=kept, currency=order.currency)
+    if kept > 0 and amount.to_decimal_string() not in message:
         message = (
             f"{message.rstrip('.')}. {amount.to_decimal_string()} {amount.currency} is charged "
             "to your card for this order: approve or retry to go on, or cancel to refund it."
