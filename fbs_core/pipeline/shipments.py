@@ -9,6 +9,7 @@ from ..adapters import TrackingSink
 from ..db import repository as repo
 from ..db.models import ShipmentRow
 from ..domain import ShipmentNotice, TrackingLine, TrackingPush
+from . import identifiers
 from . import transitions as t
 from .context import PipelineContext
 from .progress import fully_resolved, update_shipping_status
@@ -73,7 +74,7 @@ def record_shipments(
             ctx, session, order, f"Parcel {notice.tracking_number} is on its way."
         )
         push = TrackingPush(
-            idempotency_key=f"track:{supplier}:{notice.shipment_id}",
+            idempotency_key=identifiers.tracking_key(ctx, supplier, notice.shipment_id),
             external_order_id=order.external_id,
             carrier=notice.carrier,
             tracking_number=notice.tracking_number,

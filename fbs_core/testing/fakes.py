@@ -301,6 +301,8 @@ class FakeChannelOptions(LedgerOptions):
     """Options of ``fake-channel``."""
 
     market: str = "default"
+    store: str = ""
+    """The store this channel says it reads (``fake:<store>``); the market's name if empty."""
     generate: int = Field(default=0, ge=0)
     """Serve this many generated orders instead of a market's."""
     seed: int = 0
@@ -347,6 +349,9 @@ class FakeChannel(OrderSource, TrackingSink):
     def __init__(self, name: str, options: FakeChannelOptions) -> None:
         super().__init__(name, options)
         self.ledger = options.open_ledger()
+
+    def store_identity(self) -> str:  # noqa: D102
+        return f"fake:{self.options.store or self.options.market}"
 
     @_faults
     def fetch_orders(self, cursor: str | None) -> OrderBatch:  # noqa: D102

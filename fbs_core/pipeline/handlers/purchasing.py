@@ -17,6 +17,7 @@ from ...domain import (
 )
 from ...domain.rules import NoStockPolicy
 from ...errors import AdapterError, OutOfStock
+from .. import identifiers
 from .. import transitions as t
 from ..cancellation import cancel_order, refund_unsent_po, request_po_cancel
 from ..money import cores_cents, enqueue_refund, goods_cents, split_proportionally
@@ -43,14 +44,15 @@ def create_purchase_orders(
 ) -> list[PurchaseOrderRow]:
     """Create one purchase order per leg and the commands that send them.
 
-    PO numbers are ``<merchant>-<order id>-<sequence>``: the warehouse dedupes on them.
+    PO numbers come from :func:`~fbs_core.pipeline.identifiers.po_number`: the warehouse
+    dedupes on them.
     ``tax_cents`` is shared out over the legs by the value of their parts and cores.
     """
     weights = [leg.parts_cost.cents + leg.core_charges.cents for leg in legs]
     created = []
     for leg, tax_share in zip(legs, split_proportionally(tax_cents, weights), strict=True):
         order.po_sequence += 1
-        po_number = f"{ctx.merchant_id}-{order.id}-{order.po_sequence}".upper()
+        po_number = identifiers.po_number(ctx, order, order.po_sequence)
         po = PurchaseOrderRow(
             merchant_id=ctx.merchant_id,
             order_id=order.id,
