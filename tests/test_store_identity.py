@@ -241,3 +241,21 @@ def test_upgrading_keeps_orders_and_the_first_poll_files_them_under_the_store(ma
     assert ledger.calls("charge") == 3
     with upgraded.db.transaction() as session:
         assert {row.store_identity for row in session.scalars(select(OrderRow))} == {"fake:default"}
+
+
+def test_orders_of_a_channel_removed_from_the_config_are_held_not_left_shipped(make_engine, ledger):
+    orders_in_flight(make_engine, ledger, count=2, market="north")
+    fakes.market("south").add(fakes.generated_order(99, seed=8))
+    config = shop_config("other-shop", market="south")  # demo-store is gone, not renamed
+
+    engine = make_engine(config)
+    ship_everything(ledger)
+    engine.run_until_idle()
+
+    with engine.db.transaction() as session:
+        held = repo.list_orders(session, engine.ctx.merchant_id, statuses=["held"])
+    assert [(order.channel, order.hold_reason) for order in held] == [
+        ("demo-store", "instance_not_configured")
+    ] * 2
+    assert "channel 'demo-store' is not configured" in held[0].hold_message
+    assert ledger.count("tracking") == 0

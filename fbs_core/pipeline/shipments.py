@@ -93,7 +93,8 @@ def record_shipments(
                 key=f"{push.idempotency_key}:{target}",
                 payload={"push": push.model_dump(mode="json"), "shipment_row_id": row.id},
             )
-        if not isinstance(ctx.runtime.channels.get(order.channel), TrackingSink):
+        channel = ctx.runtime.channels.get(order.channel)
+        if channel is not None and not isinstance(channel, TrackingSink):
             row.tracking_pushed = True  # the channel takes no tracking; nothing to wait for
         outcomes["new"] += 1
     return outcomes
@@ -120,5 +121,11 @@ def _allocate(po, order, notice: ShipmentNotice) -> list[TrackingLine]:  # noqa:
 
 
 def _sinks(ctx: PipelineContext, channel: str) -> list[str]:
-    targets = [channel] if isinstance(ctx.runtime.channels.get(channel), TrackingSink) else []
+    """Where a parcel's tracking goes: the order's channel, then every ``[tracking]`` sink.
+
+    A channel no longer configured still gets its push, which holds the order as
+    ``instance_not_configured`` instead of leaving it shipped with nothing to wait for.
+    """
+    adapter = ctx.runtime.channels.get(channel)
+    targets = [channel] if adapter is None or isinstance(adapter, TrackingSink) else []
     return targets + sorted(ctx.runtime.tracking)
