@@ -13,6 +13,7 @@ import yaml
 from openapi_schema_validator import OAS31Validator
 
 from fbs_core.db import repository as repo
+from fbs_core.errors import OutOfStock
 from fbs_core.pipeline.identifiers import (
     INSTALLATION_ALPHABET,
     INSTALLATION_ID_LENGTH,
@@ -89,3 +90,18 @@ def test_the_longest_po_number_fits_the_warehouse_api():
     assert len(LONGEST_MERCHANT_ID) == 32
     assert po_number_errors(longest) == []
     assert len(longest) <= 64
+
+
+def test_refund_keys_carry_the_installation_id(make_engine, ledger):
+    engine = make_engine(on_no_stock="cancel")
+    for warehouse in ("east", "west"):
+        fakes.fail_next(
+            warehouse, OutOfStock("sold out", skus=("OIL-FLT-5W30",)), method="place_order"
+        )
+    fakes.market("default").add(fakes.make_order("A1", [("OIL-FLT-5W30", 1)]))
+
+    engine.run_until_idle()
+
+    refunds = ledger.effects("refund")
+    assert len(refunds) == 1
+    assert engine.ctx.installation_id() in refunds[0].key
