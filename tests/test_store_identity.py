@@ -20,7 +20,7 @@ from fbs_core.cli import main
 from fbs_core.db import repository as repo
 from fbs_core.db.migrate import _alembic_config, head_revision, sqlite_foreign_keys_off, upgrade
 from fbs_core.db.models import OrderRow
-from fbs_core.errors import ConfigError
+from fbs_core.errors import ConfigError, RetriableError
 from fbs_core.testing import fakes
 from fbs_core.testing.harness import basic_config
 from fbs_core.testing.ledger import EffectLedger
@@ -259,3 +259,26 @@ def test_orders_of_a_channel_removed_from_the_config_are_held_not_left_shipped(m
     ] * 2
     assert "channel 'demo-store' is not configured" in held[0].hold_message
     assert ledger.count("tracking") == 0
+
+
+@pytest.mark.parametrize(
+    "failure", [RetriableError("the store is down"), RuntimeError("a bug in the plugin")]
+)
+def test_a_channel_that_cannot_name_its_store_is_retried_and_nothing_else_stops(
+    make_engine, ledger, failure
+):
+    engine = make_engine(shop_config())
+    fakes.fail_next("demo-store", failure, failure, method="store_identity")
+    fakes.market("default").add(fakes.generated_order(0, seed=7))
+
+    engine.run_until_idle()  # start-up and the first poll both fail to name the store
+
+    with engine.db.transaction() as session:
+        state = repo.instance_state(session, "default", "channel", "demo-store")
+        assert str(failure) in state.last_error
+        assert state.store_identity is None
+    assert statuses(engine) == {}
+
+    engine.run_until_idle()
+
+    assert statuses(engine) == {"ordered": 1}

@@ -74,6 +74,11 @@ def collect(channels: Mapping[str, OrderSource]) -> tuple[dict[str, str], dict[s
             found[name] = reported_identity(name, adapter)
         except AdapterError as exc:
             failed[name] = f"{exc.code}: {exc.message}"
+        except ConfigError as exc:
+            failed[name] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a plugin bug is reported, never fatal
+            adapter.log.exception("store_identity() failed in plugin")
+            failed[name] = f"{type(exc).__name__}: {exc}"
     return found, failed
 
 

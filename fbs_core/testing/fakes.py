@@ -351,6 +351,12 @@ class FakeChannel(OrderSource, TrackingSink):
         self.ledger = options.open_ledger()
 
     def store_identity(self) -> str:  # noqa: D102
+        # only failures queued for this method: the store's name is not a call to the store
+        with _LOCK:
+            queue = _FAILURES.get(f"{self.name}.store_identity")
+            failure = queue.pop(0) if queue else None
+        if failure is not None:
+            raise failure
         return f"fake:{self.options.store or self.options.market}"
 
     @_faults
