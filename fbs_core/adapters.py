@@ -134,6 +134,23 @@ class OrderSource(Adapter):
         The returned ``cursor`` is stored only after the orders are committed.
         """
 
+    def store_identity(self) -> str | None:
+        """Name the store this instance reads, stably: the same store, the same string.
+
+        fbs keeps orders per (merchant, store identity, external id), so renaming the
+        instance in ``fbs.toml`` keeps its orders and their progress, and pointing it at
+        another store while orders are in flight is refused. Prefix the platform and use
+        what the platform itself treats as the store's unique name, normalized (lower-case
+        host, no trailing slash), at most 255 characters: ``woocommerce:shop.example.com``,
+        ``shopify:acme.myshopify.com``, ``ebay:<seller user id>``.
+
+        Called by ``fbs check`` and before the first poll; raise an ``AdapterError`` if the
+        store cannot be asked right now (the poll is retried). The default returns None:
+        the instance's orders are then known by its name alone, and renaming it imports
+        them again.
+        """
+        return None
+
     def acknowledge_order(self, external_id: str, message: str) -> None:  # noqa: B027
         """Mark the order as being processed on the channel (e.g. an order note).
 

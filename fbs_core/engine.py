@@ -22,6 +22,7 @@ from .db import repository as repo
 from .db.types import utcnow
 from .pipeline.context import PipelineContext
 from .pipeline.polling import poll
+from .pipeline.stores import establish as establish_stores
 from .pipeline.worker import Performed, claim, perform, record
 from .runtime import Runtime
 
@@ -91,11 +92,17 @@ class Engine:
         ]
 
     def prepare(self) -> None:
-        """Create poll bookkeeping rows for newly configured instances."""
+        """Create poll bookkeeping rows for newly configured instances and identify stores.
+
+        Raises :class:`~fbs_core.pipeline.stores.StoreIdentityError` when the config
+        points a channel at another store, or changed ``merchant_id``, with orders in flight.
+        """
         if self._prepared:
             return
         with self.db.transaction() as session:
             repo.ensure_instances(session, self.ctx.merchant_id, self.instances(), self.ctx.now())
+        self.ctx.installation_id()
+        establish_stores(self.ctx)
         self._prepared = True
 
     # -- work -----------------------------------------------------------------------
@@ -130,6 +137,7 @@ class Engine:
 
     def drain(self, *, max_seconds: float | None = None) -> int:
         """Run due outbox commands until none is due (or time is up); return how many ran."""
+        self.prepare()
         deadline = None if max_seconds is None else self.ctx.now() + timedelta(seconds=max_seconds)
         executed = 0
         while not self._stopping.is_set():

@@ -53,6 +53,10 @@ class FbsSpecs:
         that channel is written back through it. If this hook raises, the plugin is
         reported as failed and every other plugin's types are still registered.
 
+        The adapter should override ``OrderSource.store_identity`` to name its store
+        (``woocommerce:shop.example.com``): orders are kept per store, not per instance
+        name, so a merchant can rename the instance without importing its orders again.
+
         Example:
             .. code-block:: python
 

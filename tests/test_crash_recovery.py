@@ -141,7 +141,8 @@ def check_exactly_once(config: Path, ledger: EffectLedger) -> None:
     assert len(orders) == ORDERS, "an order was lost or duplicated"
     assert {o.status.value for o in orders} == {"completed"}
 
-    charges_by_order = Counter(effect.key.split("-")[2] for effect in ledger.effects("charge"))
+    # a charge key ends in "-<order id>-<attempt>"
+    charges_by_order = Counter(effect.key.rsplit("-", 2)[1] for effect in ledger.effects("charge"))
     assert len(charges_by_order) == ORDERS and set(charges_by_order.values()) == {1}, (
         "a second charge"
     )

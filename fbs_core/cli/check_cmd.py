@@ -10,9 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..config import scrub_secrets, secret_values
-from ..errors import AdapterError
+from ..errors import AdapterError, UserError
+from ..pipeline import stores
 from ..plugins import KINDS, PluginFailure
 from .context import CliContext
+from .database import open_database
 
 log = logging.getLogger("fbs.check")
 
@@ -77,7 +79,29 @@ def command(obj: CliContext) -> None:
         result = "ok" if r.error is None else r.error
         table.add_row(*map(Text, (r.instance, r.kind, r.type, result)))
     console.print(table)
+    verify_store_identities(obj)
     failed = [r for r in results if r.error is not None]
     click.echo(f"{len(results) - len(failed)} ok, {len(failed)} failed")
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def verify_store_identities(obj: CliContext) -> None:
+    """Print each channel's store; refuse (StoreIdentityError) what ``fbs run`` would refuse.
+
+    Without a current database there is nothing recorded to compare with.
+    """
+    identities, failed = stores.collect(obj.runtime().channels)
+    for name, identity in identities.items():
+        click.echo(f"[channels.{name}] reads the store {identity}")
+    for name, error in failed.items():
+        click.echo(f"[channels.{name}] could not name its store: {error}")
+    try:
+        db = open_database(obj)
+    except UserError:
+        return
+    try:
+        with db.transaction() as session:
+            stores.refuse_conflicts(session, obj.settings().merchant_id, identities)
+    finally:
+        db.dispose()

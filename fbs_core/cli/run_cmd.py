@@ -28,6 +28,7 @@ def command(obj: CliContext, until_idle: bool) -> None:
     db = open_database(obj, create=True)
     engine = Engine(runtime, db)
     try:
+        engine.prepare()  # refuses a config that moved stores or merchant_id under orders in flight
         if until_idle:
             _run_until_idle(obj, engine)
         else:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from .engine import Database
 
@@ -37,10 +40,37 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (before, after)."""
     before = current_revision(db)
     config = _alembic_config()
-    with db.engine.begin() as connection:
+    with (
+        db.engine.connect() as connection,
+        sqlite_foreign_keys_off(connection),
+        connection.begin(),
+    ):
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return before, head_revision()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """Let a SQLite migration rebuild a table other tables point at, then check every link.
+
+    SQLite changes a constraint by copying the table and dropping the old one, which
+    foreign keys would refuse while rows point at it. The pragma only works outside a
+    transaction, so it is set on the driver's connection before the migration begins.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 def needs_upgrade(db: Database) -> bool:

@@ -24,6 +24,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import UTCDateTime, utcnow
 
+STORE_IDENTITY_LENGTH = 255
+"""The longest store identity a channel may report (a normalized URL fits)."""
+
 ID = BigInteger().with_variant(Integer(), "sqlite")
 """SQLite only autoincrements ``INTEGER PRIMARY KEY``; elsewhere ids are 64-bit."""
 
@@ -51,20 +54,43 @@ class InstanceStateRow(Base):
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    store_identity: Mapped[str | None] = mapped_column(String(STORE_IDENTITY_LENGTH))
+    """The store a channel instance was last seen pointing at (recorded on its first poll)."""
+
+
+class InstallationRow(Base):
+    """A merchant's installation id: random, made once per database, never changed.
+
+    It is part of every PO number and idempotency key fbs sends out, so a new database
+    (a reset, a move from SQLite to PostgreSQL) never repeats the numbers of an old one.
+    """
+
+    __tablename__ = "installations"
+
+    merchant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OrderRow(Base):
-    """An order, unique per (merchant, channel instance, external order id)."""
+    """An order, unique per (merchant, store identity, external order id).
+
+    ``channel`` is the instance now configured for the order's store: renaming the
+    instance moves its orders to the new name, they are still the same orders.
+    """
 
     __tablename__ = "orders"
     __table_args__ = (
-        UniqueConstraint("merchant_id", "channel", "external_id"),
+        UniqueConstraint(
+            "store_identity", "merchant_id", "external_id", name="uq_orders_store_order"
+        ),
         Index("ix_orders_merchant_status", "merchant_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(100))
+    store_identity: Mapped[str] = mapped_column(String(STORE_IDENTITY_LENGTH))
     external_id: Mapped[str] = mapped_column(String(100))
     number: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(24))

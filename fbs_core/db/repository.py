@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..domain import (
+    FINAL_STATUSES,
     Address,
     BuyerTotals,
     Order,
@@ -33,6 +34,7 @@ from ..domain.views import (
 )
 from .models import (
     ChargeRow,
+    InstallationRow,
     InstanceStateRow,
     OrderLineRow,
     OrderRow,
@@ -79,13 +81,13 @@ def order_to_domain(row: OrderRow) -> Order:
 
 
 def find_order(
-    session: Session, merchant_id: str, channel: str, external_id: str
+    session: Session, merchant_id: str, store_identity: str, external_id: str
 ) -> OrderRow | None:
-    """The order a channel knows as ``external_id``, if fbs has it."""
+    """The order a store knows as ``external_id``, if fbs has it (whatever its instance name)."""
     return session.scalars(
         select(OrderRow).where(
             OrderRow.merchant_id == merchant_id,
-            OrderRow.channel == channel,
+            OrderRow.store_identity == store_identity,
             OrderRow.external_id == external_id,
         )
     ).one_or_none()
@@ -459,6 +461,107 @@ def list_instance_states(session: Session, merchant_id: str) -> list[InstanceSta
             .order_by(InstanceStateRow.kind, InstanceStateRow.name)
         )
     )
+
+
+# -- installation -------------------------------------------------------------------
+
+
+def installation_id(session: Session, merchant_id: str) -> str | None:
+    """The merchant's installation id in this database, if it was made."""
+    return session.scalar(
+        select(InstallationRow.installation_id).where(InstallationRow.merchant_id == merchant_id)
+    )
+
+
+def add_installation_id(session: Session, merchant_id: str, value: str, now: datetime) -> None:
+    """Store the merchant's installation id (a second writer fails on the primary key)."""
+    session.add(InstallationRow(merchant_id=merchant_id, installation_id=value, created_at=now))
+
+
+# -- store identities ---------------------------------------------------------------
+
+
+def count_in_flight(
+    session: Session, store_identity: str, *, merchant_id: str | None = None
+) -> dict[str, int]:
+    """Unfinished orders of a store, per merchant (only ``merchant_id``'s if given)."""
+    query = (
+        select(OrderRow.merchant_id, func.count())
+        .where(
+            OrderRow.store_identity == store_identity,
+            OrderRow.status.not_in([status.value for status in FINAL_STATUSES]),
+        )
+        .group_by(OrderRow.merchant_id)
+    )
+    if merchant_id is not None:
+        query = query.where(OrderRow.merchant_id == merchant_id)
+    return {merchant: count for merchant, count in session.execute(query)}
+
+
+def channel_state_for_store(
+    session: Session, merchant_id: str, store_identity: str, *, other_than: str
+) -> InstanceStateRow | None:
+    """The poll bookkeeping of another channel instance last seen at this store."""
+    return session.scalars(
+        select(InstanceStateRow).where(
+            InstanceStateRow.merchant_id == merchant_id,
+            InstanceStateRow.kind == "channel",
+            InstanceStateRow.store_identity == store_identity,
+            InstanceStateRow.name != other_than,
+        )
+    ).first()
+
+
+def adopt_store_orders(
+    session: Session, merchant_id: str, store_identity: str, *, from_identity: str
+) -> None:
+    """Give orders stored under ``from_identity`` the store identity now reported."""
+    session.execute(
+        update(OrderRow)
+        .where(OrderRow.merchant_id == merchant_id, OrderRow.store_identity == from_identity)
+        .values(store_identity=store_identity)
+    )
+
+
+def move_store_orders(
+    session: Session,
+    merchant_id: str,
+    store_identity: str,
+    channel: str,
+    command_kinds: Sequence[str],
+) -> int:
+    """Make ``channel`` the instance of every order of this store; return how many moved.
+
+    Unfinished commands that talk to the store (``command_kinds``) follow their orders
+    from the old instance name to the new one.
+    """
+    moved = list(
+        session.execute(
+            select(OrderRow.id, OrderRow.channel).where(
+                OrderRow.merchant_id == merchant_id,
+                OrderRow.store_identity == store_identity,
+                OrderRow.channel != channel,
+            )
+        )
+    )
+    for order_id, old_channel in moved:
+        session.execute(
+            update(OutboxCommandRow)
+            .where(
+                OutboxCommandRow.order_id == order_id,
+                OutboxCommandRow.target == old_channel,
+                OutboxCommandRow.kind.in_(command_kinds),
+                OutboxCommandRow.status != "done",
+            )
+            .values(target=channel)
+        )
+    if moved:
+        session.execute(
+            update(OrderRow)
+            .where(OrderRow.id.in_([order_id for order_id, _ in moved]))
+            .values(channel=channel)
+        )
+    return len(moved)
 
 
 # -- detail view --------------------------------------------------------------------

@@ -30,6 +30,9 @@ class PipelineContext:
     scheduler: SchedulerSettings
     clock: Callable[[], datetime] = utcnow
     _notified_events: frozenset[str] | None = field(default=None, repr=False)
+    _installation_id: str | None = field(default=None, repr=False)
+    store_identities: dict[str, str] = field(default_factory=dict)
+    """Channel instance name → the store identity it reported (see ``pipeline.stores``)."""
 
     @property
     def pm(self) -> FbsPluginManager:
@@ -39,6 +42,14 @@ class PipelineContext:
     def now(self) -> datetime:
         """The current time (UTC); tests may pass a fake clock."""
         return self.clock()
+
+    def installation_id(self) -> str:
+        """This merchant's installation id in this database (made on first use)."""
+        if self._installation_id is None:
+            from .identifiers import ensure_installation_id
+
+            self._installation_id = ensure_installation_id(self.db, self.merchant_id)
+        return self._installation_id
 
     def notified_events(self) -> frozenset[str]:
         """Events some plugin listens to; others get no notify command at all."""

@@ -13,6 +13,7 @@ from . import transitions as t
 from .cancellation import cancel_order
 from .context import PipelineContext
 from .review import review
+from .stores import identity_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -81,7 +82,8 @@ def _row_content(row: OrderRow) -> tuple[object, ...]:
 def _ingest_order(
     ctx: PipelineContext, session: Session, channel: str, incoming: IncomingOrder
 ) -> str:
-    row = repo.find_order(session, ctx.merchant_id, channel, incoming.external_id)
+    store = identity_of(ctx, channel)
+    row = repo.find_order(session, ctx.merchant_id, store, incoming.external_id)
     if row is None:
         if incoming.cancelled:
             return "ignored_cancelled"
@@ -89,6 +91,7 @@ def _ingest_order(
         row = OrderRow(
             merchant_id=ctx.merchant_id,
             channel=channel,
+            store_identity=store,
             external_id=incoming.external_id,
             number=incoming.number or incoming.external_id,
             status=OrderStatus.received,
@@ -156,7 +159,8 @@ def _apply_change(
 def _ingest_unreadable(
     ctx: PipelineContext, session: Session, channel: str, item: UnreadableOrder
 ) -> str:
-    row = repo.find_order(session, ctx.merchant_id, channel, item.external_id)
+    store = identity_of(ctx, channel)
+    row = repo.find_order(session, ctx.merchant_id, store, item.external_id)
     now = ctx.now()
     if row is not None:
         if row.hold_reason == item.reason or OrderStatus(row.status).is_final:
@@ -173,6 +177,7 @@ def _ingest_unreadable(
     row = OrderRow(
         merchant_id=ctx.merchant_id,
         channel=channel,
+        store_identity=store,
         external_id=item.external_id,
         number=item.external_id,
         status=OrderStatus.received,

@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..db import repository as repo
-from ..errors import AdapterError, RetriableError
+from ..errors import AdapterError, ConfigError, RetriableError
 from ..faults import crashpoint
 from .intake import ingest
 from .shipments import record_shipments
+from .stores import establish as establish_stores
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -76,10 +77,29 @@ def _record_failure(
         state.next_poll_at = now + timedelta(seconds=wait)
 
 
+def _identified(ctx: PipelineContext, name: str, owner: str) -> bool:
+    """Make sure the channel named its store (its first poll); record why not, if not."""
+    if name in ctx.store_identities:
+        return True
+    try:
+        establish_stores(ctx, [name])
+    except ConfigError as exc:  # a StoreIdentityError, or a plugin naming no usable store
+        log.error("channel %s not polled: %s", name, exc)
+        _record_failure(ctx, "channel", name, owner, f"store_identity_conflict: {exc}", None)
+        return False
+    except AdapterError as exc:
+        retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
+        _record_failure(ctx, "channel", name, owner, f"{exc.code}: {exc.message}", retry_after)
+        return False
+    return True
+
+
 def poll(ctx: PipelineContext, kind: str, name: str, owner: str) -> int:
     """Poll one leased instance; return how many orders or shipments changed."""
     adapters = ctx.runtime.channels if kind == "channel" else ctx.runtime.suppliers
     adapter = adapters[name]
+    if kind == "channel" and not _identified(ctx, name, owner):
+        return 0
     cursor = _cursor(ctx, kind, name)
     try:
         if kind == "channel":

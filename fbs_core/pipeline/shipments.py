@@ -9,6 +9,7 @@ from ..adapters import TrackingSink
 from ..db import repository as repo
 from ..db.models import ShipmentRow
 from ..domain import ShipmentNotice, TrackingLine, TrackingPush
+from . import identifiers
 from . import transitions as t
 from .context import PipelineContext
 from .progress import fully_resolved, update_shipping_status
@@ -73,7 +74,7 @@ def record_shipments(
             ctx, session, order, f"Parcel {notice.tracking_number} is on its way."
         )
         push = TrackingPush(
-            idempotency_key=f"track:{supplier}:{notice.shipment_id}",
+            idempotency_key=identifiers.tracking_key(ctx, supplier, notice.shipment_id),
             external_order_id=order.external_id,
             carrier=notice.carrier,
             tracking_number=notice.tracking_number,
@@ -92,7 +93,8 @@ def record_shipments(
                 key=f"{push.idempotency_key}:{target}",
                 payload={"push": push.model_dump(mode="json"), "shipment_row_id": row.id},
             )
-        if not isinstance(ctx.runtime.channels.get(order.channel), TrackingSink):
+        channel = ctx.runtime.channels.get(order.channel)
+        if channel is not None and not isinstance(channel, TrackingSink):
             row.tracking_pushed = True  # the channel takes no tracking; nothing to wait for
         outcomes["new"] += 1
     return outcomes
@@ -119,5 +121,11 @@ def _allocate(po, order, notice: ShipmentNotice) -> list[TrackingLine]:  # noqa:
 
 
 def _sinks(ctx: PipelineContext, channel: str) -> list[str]:
-    targets = [channel] if isinstance(ctx.runtime.channels.get(channel), TrackingSink) else []
+    """Where a parcel's tracking goes: the order's channel, then every ``[tracking]`` sink.
+
+    A channel no longer configured still gets its push, which holds the order as
+    ``instance_not_configured`` instead of leaving it shipped with nothing to wait for.
+    """
+    adapter = ctx.runtime.channels.get(channel)
+    targets = [channel] if adapter is None or isinstance(adapter, TrackingSink) else []
     return targets + sorted(ctx.runtime.tracking)

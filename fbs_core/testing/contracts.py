@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..adapters import Adapter, OrderSource, PaymentGateway, Supplier, TrackingSink
 from ..config import secret_values
+from ..errors import AdapterError
 from ..plugins import ENTRY_POINT_GROUP, make_plugin_manager
 from ..types import OrderSourceType, PaymentGatewayType, PluginType, SupplierType, TrackingSinkType
 
@@ -39,6 +40,10 @@ UNKNOWN_OPTION = "surely_not_an_option_of_this_plugin"
 
 class NetworkBlocked(AssertionError):
     """Raised when code under a contract check tries to open a network connection."""
+
+
+def _refuse_network(*args: Any, **kwargs: Any) -> Any:
+    raise NetworkBlocked(f"tried to use the network: {args}")
 
 
 class PluginContract:
@@ -151,6 +156,31 @@ class OrderSourceContract(PluginContract):
     hook_name = "fbs_order_sources"
     record_class = OrderSourceType
     adapter_class = OrderSource
+
+    def test_store_identity_is_stable_and_names_the_platform(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``store_identity()`` is the same for the same store, prefixed, short, secret-free.
+
+        Skipped when the identity can only be asked of the store itself (no network here).
+        """
+        identities = []
+        for _ in range(2):
+            adapter = self.build(monkeypatch)
+            with monkeypatch.context() as patched:
+                patched.setattr(socket.socket, "connect", _refuse_network)
+                patched.setattr(socket, "getaddrinfo", _refuse_network)
+                try:
+                    identities.append(adapter.store_identity())
+                except (NetworkBlocked, AdapterError):
+                    pytest.skip("the store identity is asked of the store; test it against one")
+        first, second = identities
+        if first is None:
+            pytest.skip("this channel names no store: its orders are known by instance name")
+        assert first == second, "the same options must name the same store"
+        assert ":" in first and len(first) <= 255, f"{first!r}: '<platform>:<store>', ≤ 255"
+        for secret in secret_values(self.options()):
+            assert secret not in first, "a secret option value is in the store identity"
 
 
 class TrackingSinkContract(PluginContract):

@@ -303,6 +303,8 @@ class FakeChannelOptions(LedgerOptions):
     """Options of ``fake-channel``."""
 
     market: str = "default"
+    store: str = ""
+    """The store this channel says it reads (``fake:<store>``); the market's name if empty."""
     generate: int = Field(default=0, ge=0)
     """Serve this many generated orders instead of a market's."""
     seed: int = 0
@@ -311,8 +313,6 @@ class FakeChannelOptions(LedgerOptions):
     """Declare this request rate to the core (tests of rate limiting)."""
     max_concurrency: int | None = None
     """Declare this concurrency cap to the core."""
-    store: str = ""
-    """The store the instance reads; instances naming the same store share limits."""
 
 
 class StockItem(BaseModel):
@@ -368,7 +368,16 @@ class FakeChannel(OrderSource, TrackingSink):
         )
 
     def rate_limit_key(self) -> str:  # noqa: D102
-        return self.options.store or self.name
+        return f"fake:{self.options.store or self.options.market}"
+
+    def store_identity(self) -> str:  # noqa: D102
+        # only failures queued for this method: the store's name is not a call to the store
+        with _LOCK:
+            queue = _FAILURES.get(f"{self.name}.store_identity")
+            failure = queue.pop(0) if queue else None
+        if failure is not None:
+            raise failure
+        return f"fake:{self.options.store or self.options.market}"
 
     @_faults
     def fetch_orders(self, cursor: str | None) -> OrderBatch:  # noqa: D102

@@ -60,6 +60,15 @@ class WooCommerceOptions(BaseModel):
     Tracking extension does not know."""
 
 
+def store_identity_of(url: HttpUrl) -> str:
+    """The store identity a WooCommerce site at ``url`` has (see ``store_identity``)."""
+    host = (url.host or "").lower().rstrip(".")
+    default_port = {"http": 80, "https": 443}.get(url.scheme)
+    port = f":{url.port}" if url.port is not None and url.port != default_port else ""
+    path = (url.path or "").rstrip("/")
+    return f"woocommerce:{host}{port}{path}"
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
@@ -93,6 +102,16 @@ class WooCommerceChannel(OrderSource, TrackingSink):
     def check(self) -> None:
         """Make one cheap authenticated call (list one order)."""
         self.client.get("orders", {"per_page": 1})
+
+    def store_identity(self) -> str:
+        """``woocommerce:<host>[:<port>]<path>``: the configured ``url``, normalized.
+
+        No route is asked: the REST API lives under the site URL, so the URL the merchant
+        configured is what names the store. Normalized so that spellings of one address
+        name one store: the scheme (http or https), a default port, letter case of the
+        host, and trailing slashes are left out; a store in a sub-folder keeps its path.
+        """
+        return store_identity_of(self.options.url)
 
     # -- intake -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from ...db import repository as repo
 from ...db.models import ChargeRow
 from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, SourcingPlan
 from ...errors import AdapterError, FatalError
+from .. import identifiers
 from .. import transitions as t
 from ..money import enqueue_refund
 from ..progress import finish_cancellation_if_settled
@@ -51,7 +52,7 @@ def enqueue_charge(
         )
         return
     order.charge_generation += 1
-    key = f"{ctx.merchant_id}-charge-{order.id}-{order.charge_generation}"
+    key = identifiers.charge_key(ctx, order, order.charge_generation)
     currency = plan_row.currency
     session.add(
         ChargeRow(

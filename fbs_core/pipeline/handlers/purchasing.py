@@ -18,6 +18,7 @@ from ...domain import (
 )
 from ...domain.rules import NoStockPolicy
 from ...errors import AdapterError, OutOfStock
+from .. import identifiers
 from .. import transitions as t
 from ..cancellation import cancel_order, refund_unsent_po, request_po_cancel
 from ..money import enqueue_refund, split_proportionally
@@ -88,12 +89,13 @@ def new_purchase_order(
 ) -> PurchaseOrderRow:
     """Create a pending purchase order and the ``place_po`` command that sends it.
 
-    PO numbers are ``<merchant>-<order id>-<sequence>``: the warehouse dedupes on them.
+    PO numbers come from :func:`~fbs_core.pipeline.identifiers.po_number` (merchant,
+    installation, order, sequence): the warehouse dedupes on them.
     The rows keep one line per store line (so parcels and cancellations land on the right
     store line); the warehouse gets one line per part number (:func:`warehouse_lines`).
     """
     order.po_sequence += 1
-    po_number = f"{ctx.merchant_id}-{order.id}-{order.po_sequence}".upper()
+    po_number = identifiers.po_number(ctx, order, order.po_sequence)
     po = PurchaseOrderRow(
         merchant_id=ctx.merchant_id,
         order_id=order.id,

@@ -34,6 +34,12 @@ class PushTrackingHandler(Handler):
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         sink = sink_for(ctx, command.target)
+        if sink is None and command.target not in ctx.runtime.channels:
+            raise FatalError(
+                f"channel {command.target!r} is not configured; add it back (or the instance "
+                "now reading its store) and retry the order",
+                code="instance_not_configured",
+            )
         if sink is None:
             raise FatalError(f"{command.target!r} cannot receive tracking", code="no_tracking_sink")
         push = TrackingPush.model_validate(command.payload["push"])
