@@ -423,17 +423,7 @@ class _Routes:
             }
             items.append(item)
             self._tracking_pushes.append((order["id"], number))
-            order["meta_data"] = [
-                m for m in order["meta_data"] if m["key"] != "_wc_shipment_tracking_items"
-            ]
-            order["meta_data"].append(
-                {
-                    "id": self._next_meta_id,
-                    "key": "_wc_shipment_tracking_items",
-                    "value": copy.deepcopy(items),
-                }
-            )
-            self._next_meta_id += 1
+            # The docs name no meta key for the extension's own storage, so none is shown.
             self._touch(order)
             location = f"{self.site_url}{request.url.path}/{item['tracking_id']}"
             return JSONResponse(
