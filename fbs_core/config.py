@@ -104,7 +104,8 @@ def webhook_secret_problems(settings: Settings) -> list[str]:
     """With ``[server] enabled``, every enabled channel must have a ``webhook_secret``.
 
     A channel without one would have every delivery to ``/webhooks/<name>`` refused with
-    401 while fbs runs; saying so when the file is read is the only place a merchant sees.
+    401, seen only as a WARNING line while fbs runs; refusing the file says it up front.
+    Channel plugins that take webhooks name their signing secret ``webhook_secret``.
     """
     if not settings.server.enabled:
         return []

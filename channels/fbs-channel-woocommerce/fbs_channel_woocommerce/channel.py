@@ -47,7 +47,8 @@ class WooCommerceOptions(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=300)
     """Seconds to wait for the store on each call."""
     webhook_secret: SecretStr | None = None
-    """The secret set on the store's order webhooks; without it every delivery is refused."""
+    """The secret set on the store's order webhooks; fbs requires it when ``[server]
+    enabled = true``, since without it every delivery is refused."""
     overlap_seconds: int = Field(default=300, ge=0, le=86_400)
     """Each poll re-reads orders modified this long before the cursor, so orders that share
     a timestamp or were saved while the last poll was paging are never missed."""
