@@ -100,6 +100,31 @@ class ServerSettings(BaseModel):
     port: int = 8750
 
 
+def webhook_secret_problems(settings: Settings) -> list[str]:
+    """With ``[server] enabled``, every enabled channel must have a ``webhook_secret``.
+
+    A channel without one would have every delivery to ``/webhooks/<name>`` refused with
+    401, seen only as a WARNING line while fbs runs; refusing the file says it up front.
+    Channel plugins that take webhooks name their signing secret ``webhook_secret``.
+    """
+    if not settings.server.enabled:
+        return []
+    problems = []
+    for name, channel in settings.channels.items():
+        secret = channel.options.get("webhook_secret", "")
+        if secret is None:  # an unset environment variable, reported already
+            continue
+        if isinstance(secret, SecretStr):
+            secret = secret.get_secret_value()
+        if channel.enabled and not secret:
+            problems.append(
+                f"{dotted(('channels', name, 'options', 'webhook_secret'))}: required when "
+                f"[server] enabled = true; without it every webhook delivery to "
+                f"/webhooks/{name} is refused (401). Set it to the secret of the store's webhooks"
+            )
+    return problems
+
+
 class Settings(BaseModel):
     """Everything in ``fbs.toml``, validated."""
 
@@ -174,6 +199,8 @@ def load_settings(path: Path) -> Settings:
     except ValidationError as exc:
         problems.extend(format_validation_errors(exc, Settings, hide_input=_is_options))
         settings = None
+    else:
+        problems.extend(webhook_secret_problems(settings))
     if problems or settings is None:
         raise ConfigError("\n".join(f"{shown}: {problem}" for problem in problems))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from fbs_sandbox.demo import DemoReport
 
 FAILED_EXIT = 1
+DEMO_BACKENDS = ("sqlite", "postgresql")
+"""Databases fbs supports, and so the demo."""
 
 
 @click.command("demo")
@@ -55,6 +58,13 @@ FAILED_EXIT = 1
     default=None,
     help="Folder for the demo's fbs.toml and fbs.db (default: a new temporary folder).",
 )
+@click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help="Run on this database instead of a new SQLite file, e.g. "
+    "postgresql://user@127.0.0.1:5432/fbs_demo (each run is a merchant of its own there).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 def command(
     orders: int,
@@ -62,13 +72,22 @@ def command(
     time_limit: float,
     ship_delay: float,
     folder: Path | None,
+    database_url: str | None,
     as_json: bool,
 ) -> None:
     """Run fbs end to end on 127.0.0.1: a WooCommerce store, Stripe and three warehouses.
 
     Uses the installed woocommerce, stripe and http plugins and the real scheduler; the
-    generated fbs.toml and its SQLite file are kept for 'fbs orders list --config ...'.
+    generated fbs.toml and its SQLite file (or the --database-url database) are kept for
+    'fbs orders list --config ...'. FBS_DATABASE_URL is refused unless --database-url
+    names the same database.
     """
+    if database_url is not None and _backend(database_url) not in DEMO_BACKENDS:
+        raise click.BadParameter(
+            f"{database_url!r} is not a database the demo can use; give a "
+            "postgresql://user@host:5432/name or sqlite:///path URL",
+            param_hint="--database-url",
+        )
     try:
         from fbs_sandbox.demo import DEFAULT_SEED, DemoFailed, DemoSettings, run_demo
     except ImportError as exc:
@@ -84,6 +103,7 @@ def command(
         time_limit=time_limit,
         folder=folder,
         ship_delay_seconds=ship_delay,
+        database_url=database_url,
     )
     stderr = Console(stderr=True)
     bar = Progress(
@@ -112,6 +132,11 @@ def command(
     if report.failed_checks:
         click.echo(f"error: demo checks failed: {', '.join(report.failed_checks)}", err=True)
         raise click.exceptions.Exit(FAILED_EXIT)
+
+
+def _backend(url: str) -> str:
+    """``postgresql`` for ``postgresql+psycopg://...``: the URL's scheme without a driver."""
+    return urlsplit(url).scheme.split("+", 1)[0].lower()
 
 
 def _usd(cents: int) -> str:

@@ -47,7 +47,8 @@ class WooCommerceOptions(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=300)
     """Seconds to wait for the store on each call."""
     webhook_secret: SecretStr | None = None
-    """The secret set on the store's order webhooks; without it every delivery is refused."""
+    """The secret set on the store's order webhooks; fbs requires it when ``[server]
+    enabled = true``, since without it every delivery is refused."""
     overlap_seconds: int = Field(default=300, ge=0, le=86_400)
     """Each poll re-reads orders modified this long before the cursor, so orders that share
     a timestamp or were saved while the last poll was paging are never missed."""
@@ -191,9 +192,12 @@ class WooCommerceChannel(OrderSource, TrackingSink):
     def push_tracking(self, push: TrackingPush) -> TrackingResult:
         """Write one parcel's tracking to the order unless the number is already there.
 
-        Uses the Shipment Tracking extension when the store has it; otherwise a customer
-        note plus an ``_fbs_tracking`` order meta entry. Marks the order completed only
-        when ``push.completes_order``.
+        Uses the Shipment Tracking extension when the store has it, that is when the
+        order's ``shipment-trackings`` list answers; otherwise a customer note plus an
+        ``_fbs_tracking_<tracking number>`` order meta entry. What the order holds is read
+        before each write, so a retry after an error whose write did happen finds it
+        instead of adding it again. Marks the order completed only when
+        ``push.completes_order``.
         """
         order_id = push.external_order_id
         try:
@@ -217,7 +221,7 @@ class WooCommerceChannel(OrderSource, TrackingSink):
             "tracking_number": push.tracking_number,
             "date_shipped": push.shipped_at.astimezone(UTC).date().isoformat(),
         }
-        provider = self._known_provider(push.carrier)
+        provider = self._known_provider(push.external_order_id, push.carrier)
         if provider:
             body["tracking_provider"] = provider
         else:
@@ -228,11 +232,23 @@ class WooCommerceChannel(OrderSource, TrackingSink):
         created = self.client.post(path, body, api=TRACKING_VERSION).data or {}
         return TrackingResult(reference=str(created.get("tracking_id", "")))
 
-    def _known_provider(self, carrier: str) -> str | None:
-        """Return the extension's own name for ``carrier``, or None if it has none."""
+    def _known_provider(self, order_id: str, carrier: str) -> str | None:
+        """Return the extension's own name for ``carrier``, or None if it has none.
+
+        The extension lists its providers only under an order
+        (``orders/<order_id>/shipment-trackings/providers``); the list is the store's, so
+        it is read once. A store that has no such route gets every carrier as a custom
+        provider.
+        """
         with self._providers_lock:
             if self._providers is None:
-                regions = self.client.get("shipment-trackings/providers", api=TRACKING_VERSION).data
+                try:
+                    regions = self.client.get(
+                        f"orders/{order_id}/shipment-trackings/providers", api=TRACKING_VERSION
+                    ).data
+                except NoRoute:
+                    self.log.info("the store lists no tracking providers; using custom ones")
+                    regions = {}
                 names: dict[str, str] = {}
                 for region in (regions or {}).values() if isinstance(regions, dict) else ():
                     if isinstance(region, dict):
@@ -241,13 +257,23 @@ class WooCommerceChannel(OrderSource, TrackingSink):
             return self._providers.get(_slug(carrier))
 
     def _push_as_note(self, push: TrackingPush) -> TrackingResult:
+        """Write a customer note, then the parcel's own ``_fbs_tracking_<number>`` meta entry.
+
+        Each parcel has its own meta key, so two parcels of one order written at once (two
+        workers, two processes) never overwrite each other's entry; a note written before
+        a crash is found by its text and not written again.
+        """
         order_id = push.external_order_id
+        key = tracking_meta_key(push.tracking_number)
         order = self.client.get(f"orders/{order_id}").data or {}
-        meta = [m for m in order.get("meta_data") or [] if m.get("key") == TRACKING_META_KEY]
-        entries = list(meta[0].get("value") or []) if meta else []
-        for entry in entries:
-            if isinstance(entry, dict) and entry.get("tracking_number") == push.tracking_number:
-                return TrackingResult(reference=str(entry.get("note_id", "")), already_present=True)
+        for meta in order.get("meta_data") or []:
+            if not isinstance(meta, dict):
+                continue
+            value = meta.get("value")
+            if meta.get("key") == key and isinstance(value, dict):
+                return TrackingResult(
+                    reference=str(value.get("note_id") or ""), already_present=True
+                )
         text = tracking_note(push)
         notes = self.client.get(f"orders/{order_id}/notes", {"type": "customer"}).data or []
         existing = [n for n in notes if isinstance(n, dict) and n.get("note") == text]
@@ -261,19 +287,14 @@ class WooCommerceChannel(OrderSource, TrackingSink):
                 or {}
             )
             note_id = note.get("id")
-        entries.append(
-            {
-                "carrier": push.carrier,
-                "tracking_number": push.tracking_number,
-                "shipped_at": push.shipped_at.astimezone(UTC).isoformat(),
-                "idempotency_key": push.idempotency_key,
-                "note_id": note_id,
-            }
-        )
-        entry: dict[str, Any] = {"key": TRACKING_META_KEY, "value": entries}
-        if meta and meta[0].get("id") is not None:
-            entry["id"] = meta[0]["id"]
-        self.client.put(f"orders/{order_id}", {"meta_data": [entry]})
+        entry = {
+            "carrier": push.carrier,
+            "tracking_number": push.tracking_number,
+            "shipped_at": push.shipped_at.astimezone(UTC).isoformat(),
+            "idempotency_key": push.idempotency_key,
+            "note_id": note_id,
+        }
+        self.client.put(f"orders/{order_id}", {"meta_data": [{"key": key, "value": entry}]})
         return TrackingResult(reference=str(note_id or ""), already_present=bool(existing))
 
     def _complete(self, order_id: str) -> None:
@@ -287,6 +308,11 @@ class WooCommerceChannel(OrderSource, TrackingSink):
             )
             return
         self.client.put(f"orders/{order_id}", {"status": "completed"})
+
+
+def tracking_meta_key(tracking_number: str) -> str:
+    """The order meta key holding one parcel's tracking when the store has no extension."""
+    return f"{TRACKING_META_KEY}_{tracking_number}"
 
 
 def tracking_note(push: TrackingPush) -> str:

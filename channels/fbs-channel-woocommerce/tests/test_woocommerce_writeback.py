@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 
-from fbs_channel_woocommerce.channel import TRACKING_META_KEY, tracking_note
+from fbs_channel_woocommerce.channel import tracking_meta_key, tracking_note
 from fbs_core.domain import TrackingLine, TrackingPush
+from fbs_core.errors import RetriableError
 from fbs_sandbox.serving import serve
 from fbs_sandbox.woocommerce import WooCommerceImitation
 
@@ -48,19 +51,87 @@ def test_acknowledge_adds_one_private_note_however_often_it_is_called(store, cha
     assert store.duplicate_effects == 0
 
 
-def test_tracking_goes_through_the_extension_with_a_known_provider(store, channel, order):
+ST = "/wp-json/wc-shipment-tracking/v3"
+
+
+def test_tracking_goes_through_the_extension_with_a_known_provider(store, server, channel, order):
     result = channel.push_tracking(push_for(order))
 
     [item] = store.trackings[order["id"]]
     assert result.reference == item["tracking_id"]
     assert result.already_present is False
     assert (item["tracking_provider"], item["tracking_number"], item["date_shipped"]) == (
-        "ups",
+        "UPS",
         "1Z999AA10123456784",
         "2025-03-02",
     )
     assert store.tracking_pushes == [(order["id"], "1Z999AA10123456784")]
+    assert store.notes[order["id"]] == []  # no customer-note fallback on this store
     assert store.orders[order["id"]]["status"] == "processing"  # not the last parcel
+    server.stop()  # let the request log settle
+    asked = {(e.method, e.path) for e in server.log.entries if e.path.startswith(ST)}
+    assert asked == {
+        ("GET", f"{ST}/orders/{order['id']}/shipment-trackings"),
+        ("GET", f"{ST}/orders/{order['id']}/shipment-trackings/providers"),
+        ("POST", f"{ST}/orders/{order['id']}/shipment-trackings"),
+    }
+
+
+def test_every_parcel_becomes_one_entry_even_when_the_first_post_answers_an_html_500(
+    store, channel, order
+):
+    """The store saved the item, then failed before it could answer (a PHP fatal error in a
+    later hook): the retry reads the order's items first and finds it."""
+    store.fail_after_next(
+        500,
+        method="POST",
+        path_suffix="/shipment-trackings",
+        body=b"<html><body><h1>There has been a critical error on this website.</h1></body></html>",
+        headers={"Content-Type": "text/html; charset=UTF-8"},
+    )
+    first, second = push_for(order, number="1ZA"), push_for(order, number="1ZB", carrier="USPS")
+
+    with pytest.raises(RetriableError) as failed:
+        channel.push_tracking(first)
+    retried = channel.push_tracking(first)
+    other = channel.push_tracking(second)
+    again = channel.push_tracking(second)
+
+    assert failed.value.code == "upstream_unavailable"
+    assert retried.already_present is True
+    assert (other.already_present, again.already_present) == (False, True)
+    items = store.trackings[order["id"]]
+    assert [(i["tracking_number"], i["tracking_provider"]) for i in items] == [
+        ("1ZA", "UPS"),
+        ("1ZB", "USPS"),
+    ]
+    assert retried.reference == items[0]["tracking_id"]
+    assert store.duplicate_effects == 0
+    assert store.notes[order["id"]] == []
+
+
+def test_a_store_without_the_providers_route_still_gets_an_extension_entry(store, channel, order):
+    """Only the order's tracking list tells whether the extension is there; a providers
+    list that cannot be read makes the carrier a custom provider, not a customer note."""
+    store.fail_next(
+        404,
+        method="GET",
+        path_suffix="/shipment-trackings/providers",
+        body={
+            "code": "rest_no_route",
+            "message": "No route was found matching the URL and request method.",
+            "data": {"status": 404},
+        },
+    )
+
+    channel.push_tracking(push_for(order, url="https://www.ups.com/track?tracknum=1Z9"))
+
+    [item] = store.trackings[order["id"]]
+    assert (item["tracking_provider"], item["tracking_link"]) == (
+        "UPS",
+        "https://www.ups.com/track?tracknum=1Z9",
+    )
+    assert store.notes[order["id"]] == []
 
 
 def test_a_repeated_push_writes_nothing(store, server, channel, order):
@@ -155,8 +226,10 @@ def test_without_the_extension_tracking_becomes_a_customer_note_and_meta(
     ]
     assert result.reference == str(customer[0]["id"])
     stored = bare_store.orders[order["id"]]
-    [meta] = [m for m in stored["meta_data"] if m["key"] == TRACKING_META_KEY]
-    assert [e["tracking_number"] for e in meta["value"]] == ["1Z999AA10123456784"]
+    [meta] = [m for m in stored["meta_data"] if m["key"].startswith("_fbs_tracking")]
+    assert meta["key"] == "_fbs_tracking_1Z999AA10123456784"
+    assert meta["value"]["tracking_number"] == "1Z999AA10123456784"
+    assert meta["value"]["note_id"] == customer[0]["id"]
     assert stored["status"] == "completed"
     assert bare_store.tracking_pushes == []
 
@@ -175,7 +248,7 @@ def test_without_the_extension_a_repeat_writes_nothing(bare_store, bare, make_ch
     bare.stop()  # let the request log settle
     assert [(e.method, e.path.rsplit("/", 1)[-1]) for e in writes(bare)] == [
         ("POST", "notes"),  # the customer note
-        ("PUT", str(order["id"])),  # the _fbs_tracking meta entry
+        ("PUT", str(order["id"])),  # the _fbs_tracking_<number> meta entry
     ]
     assert bare_store.duplicate_effects == 0
 
@@ -191,10 +264,11 @@ def test_without_the_extension_a_second_parcel_adds_its_own_entry(
     channel.push_tracking(push_for(order, number="1ZA"))
     channel.push_tracking(push_for(order, number="1ZB", carrier="USPS"))
 
-    [meta] = [
-        m for m in bare_store.orders[order["id"]]["meta_data"] if m["key"] == TRACKING_META_KEY
+    metas = [m for m in bare_store.orders[order["id"]]["meta_data"]]
+    assert [(m["key"], m["value"]["tracking_number"]) for m in metas] == [
+        (tracking_meta_key("1ZA"), "1ZA"),
+        (tracking_meta_key("1ZB"), "1ZB"),
     ]
-    assert [e["tracking_number"] for e in meta["value"]] == ["1ZA", "1ZB"]
     assert len([n for n in bare_store.notes[order["id"]] if n["customer_note"]]) == 2
 
 
@@ -216,4 +290,34 @@ def test_a_note_written_before_a_crash_is_not_written_again(
         tracking_note(push)
     ]
     assert bare_store.duplicate_effects == 0
-    assert any(m["key"] == TRACKING_META_KEY for m in bare_store.orders[order["id"]]["meta_data"])
+    assert any(
+        m["key"] == tracking_meta_key(push.tracking_number)
+        for m in bare_store.orders[order["id"]]["meta_data"]
+    )
+
+
+def test_without_the_extension_two_parcels_written_at_once_both_keep_their_entry(
+    bare_store, bare, make_channel, us_address
+):
+    """The first parcel's meta write is held up at the store while the second parcel is
+    written whole; when the first one lands it must not wipe out the second's entry."""
+    order = bare_store.add_order(
+        lines=[{"sku": "A", "quantity": 2, "price": "5"}], shipping=us_address
+    )
+    channel = bare_channel(make_channel, bare)
+    bare_store.slow_next(2, method="PUT", path_suffix=f"/orders/{order['id']}")
+    first = threading.Thread(target=channel.push_tracking, args=(push_for(order, number="1ZA"),))
+    first.start()
+    while bare_store.pending_faults:  # the first parcel's PUT is now held at the store
+        time.sleep(0.01)
+
+    channel.push_tracking(push_for(order, number="1ZB"))
+    first.join()
+
+    numbers = {
+        m["value"]["tracking_number"]
+        for m in bare_store.orders[order["id"]]["meta_data"]
+        if m["key"].startswith("_fbs_tracking")
+    }
+    assert numbers == {"1ZA", "1ZB"}
+    assert len([n for n in bare_store.notes[order["id"]] if n["customer_note"]]) == 2

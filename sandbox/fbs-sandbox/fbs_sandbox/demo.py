@@ -13,8 +13,10 @@ imitations' throwaway test keys; the servers they opened are gone when the demo 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import secrets
 import tempfile
 import threading
 import time
@@ -23,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from fbs_core.cli.context import CliContext
 from fbs_core.cli.database import open_database
@@ -83,6 +88,9 @@ class DemoSettings:
             the west one half again as long).
         poll_interval: seconds between polls of the store and of each warehouse.
         tick_seconds: the scheduler's period.
+        database_url: the database to run on (PostgreSQL, say); None writes ``fbs.db``
+            in ``folder``. On a named database each run is a merchant of its own
+            (``demo-<random>``), so runs never mix with each other or with other data.
     """
 
     orders: int = DEFAULT_ORDERS
@@ -92,6 +100,7 @@ class DemoSettings:
     ship_delay_seconds: float = 1.0
     poll_interval: int = 1
     tick_seconds: float = 0.2
+    database_url: str | None = None
 
 
 # -- the imitations --------------------------------------------------------------------
@@ -161,9 +170,12 @@ class Sandbox:
         }
 
 
-def write_config(folder: Path, sandbox: Sandbox, settings: DemoSettings) -> Path:
+def write_config(
+    folder: Path, sandbox: Sandbox, settings: DemoSettings, merchant_id: str = MERCHANT_ID
+) -> Path:
     """Write ``fbs.toml`` pointing the real plugins at the imitations; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
+    database_url = settings.database_url or "sqlite:///fbs.db"
     taxes = ", ".join(f'{state} = "{rate}"' for state, rate in TAX_RATES_PERCENT.items())
     interval = settings.poll_interval
     parts = [
@@ -171,8 +183,8 @@ def write_config(folder: Path, sandbox: Sandbox, settings: DemoSettings) -> Path
         "# local imitations on 127.0.0.1. The keys below are the imitations' throwaway test\n"
         '# credentials (a real config reads secrets with { env = "NAME" }). The servers\n'
         "# stopped with the demo; `fbs orders list --config <this file>` reads its database.\n",
-        f'merchant_id = "{MERCHANT_ID}"',
-        'database_url = "sqlite:///fbs.db"',
+        f'merchant_id = "{merchant_id}"',
+        f"database_url = {json.dumps(database_url)}",
         "",
         "[fulfillment]",
         'mode = "auto"',
@@ -261,7 +273,8 @@ class DemoReport:
     money: dict[str, int]
     sandbox: dict[str, Any]
     checks: dict[str, bool]
-    database: Path
+    database: str
+    """The SQLite file's path, or the named database's URL without its password."""
     config: Path
     seconds: float
     pipeline_seconds: float
@@ -308,12 +321,13 @@ def build_report(
     config: Path,
     seconds: float,
     pipeline_seconds: float,
+    merchant_id: str = MERCHANT_ID,
 ) -> DemoReport:
     """Read fbs's database and the imitations' counters into a :class:`DemoReport`."""
     with db.transaction() as session:
-        by_status = repo.count_by_status(session, MERCHANT_ID)
-        orders = repo.list_orders(session, MERCHANT_ID)
-        details = [repo.order_detail(session, MERCHANT_ID, order.id) for order in orders]
+        by_status = repo.count_by_status(session, merchant_id)
+        orders = repo.list_orders(session, merchant_id)
+        details = [repo.order_detail(session, merchant_id, order.id) for order in orders]
     found = [detail for detail in details if detail is not None]
     held = Counter(d.order.hold_reason or "" for d in found if d.order.status == "held")
     rejected = Counter(d.order.hold_reason or "" for d in found if d.order.status == "rejected")
@@ -369,7 +383,11 @@ def build_report(
         money=money,
         sandbox=seen,
         checks=checks,
-        database=Path(db.engine.url.database or ""),
+        database=(
+            db.engine.url.database or ""
+            if db.engine.url.get_backend_name() == "sqlite"
+            else db.engine.url.render_as_string(hide_password=True)
+        ),
         config=config,
         seconds=seconds,
         pipeline_seconds=pipeline_seconds,
@@ -402,24 +420,34 @@ def run_demo(settings: DemoSettings, on_progress: ProgressCallback | None = None
         ValueError: ``settings.orders`` is too small for the demo's mix of orders.
     """
     started = time.monotonic()
-    if os.environ.get(DATABASE_URL_ENV):
+    from_env = os.environ.get(DATABASE_URL_ENV)
+    if from_env and from_env != settings.database_url:
         raise DemoFailed(
-            f"{DATABASE_URL_ENV} is set, and it would send the demo's orders to that "
-            "database; unset it for the demo, which writes its own SQLite file"
+            f"{DATABASE_URL_ENV} is set and would take the place of the demo's database; "
+            "unset it for the demo (which writes its own SQLite file), or name the "
+            f'database with --database-url "${DATABASE_URL_ENV}" to run the demo on it'
         )
     planned = plan_orders(settings.orders, settings.seed)
     folder = settings.folder or Path(tempfile.mkdtemp(prefix="fbs-demo-"))
+    merchant_id = MERCHANT_ID
+    if settings.database_url is not None:
+        merchant_id = f"{MERCHANT_ID}-{secrets.token_hex(4)}"
     sandbox = Sandbox.start(settings.ship_delay_seconds)
     try:
-        config = write_config(folder, sandbox, settings)
+        config = write_config(folder, sandbox, settings, merchant_id)
         expected = place_orders(sandbox.store, planned)
         cli = CliContext(config)
         try:
-            db = open_database(cli, create=True)
+            try:
+                db = open_database(cli, create=True)
+            except SQLAlchemyError as exc:
+                shown = make_url(cli.settings().database_url).render_as_string(hide_password=True)
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise DemoFailed(f"cannot open the database {shown}: {reason}") from None
             try:
                 engine = Engine(cli.runtime(), db)
                 pipeline_started = time.monotonic()
-                _run_engine(engine, db, len(expected), settings, on_progress)
+                _run_engine(engine, db, len(expected), settings, on_progress, merchant_id)
                 pipeline_seconds = time.monotonic() - pipeline_started
                 return build_report(
                     db,
@@ -428,6 +456,7 @@ def run_demo(settings: DemoSettings, on_progress: ProgressCallback | None = None
                     config=config,
                     seconds=time.monotonic() - started,
                     pipeline_seconds=pipeline_seconds,
+                    merchant_id=merchant_id,
                 )
             finally:
                 db.dispose()
@@ -443,6 +472,7 @@ def _run_engine(
     total: int,
     settings: DemoSettings,
     on_progress: ProgressCallback | None,
+    merchant_id: str = MERCHANT_ID,
 ) -> None:
     """Tick the engine with the real scheduler until every order is done or time is up.
 
@@ -465,13 +495,13 @@ def _run_engine(
     deadline = time.monotonic() + settings.time_limit
     try:
         while True:
-            done, open_commands = _progress(db)
+            done, open_commands = _progress(db, merchant_id)
             if on_progress is not None:
                 on_progress(done, total)
             if done >= total and open_commands == 0:
                 return
             if time.monotonic() > deadline:
-                raise DemoFailed(_stuck_message(db, total, done, settings.time_limit))
+                raise DemoFailed(_stuck_message(db, total, done, settings.time_limit, merchant_id))
             time.sleep(0.1)
     finally:
         stop.set()
@@ -480,23 +510,23 @@ def _run_engine(
         apscheduler_log.setLevel(previous_level)
 
 
-def _progress(db: Database) -> tuple[int, int]:
+def _progress(db: Database, merchant_id: str) -> tuple[int, int]:
     """(orders in a done status, outbox commands still pending or running)."""
     with db.transaction() as session:
-        counts = repo.count_by_status(session, MERCHANT_ID)
-        open_commands = repo.count_open_commands(session, MERCHANT_ID)
+        counts = repo.count_by_status(session, merchant_id)
+        open_commands = repo.count_open_commands(session, merchant_id)
     return sum(n for status, n in counts.items() if status in DONE_STATUSES), open_commands
 
 
-def _stuck_message(db: Database, total: int, done: int, limit: float) -> str:
+def _stuck_message(db: Database, total: int, done: int, limit: float, merchant_id: str) -> str:
     """Name each unfinished order (up to 20) and the commands it is waiting for."""
     lines = [f"the demo did not finish within {limit:g} s: {done} of {total} orders finished"]
     with db.transaction() as session:
-        orders = repo.list_orders(session, MERCHANT_ID)
+        orders = repo.list_orders(session, merchant_id)
         stuck = [o for o in orders if o.status not in DONE_STATUSES]
         imported = len(orders)
         for order in stuck[:20]:
-            detail = repo.order_detail(session, MERCHANT_ID, order.id)
+            detail = repo.order_detail(session, merchant_id, order.id)
             waiting = [
                 f"{c.kind} {c.status} after {c.attempts} attempt(s)"
                 + (f" ({c.last_error})" if c.last_error else "")
@@ -511,7 +541,7 @@ def _stuck_message(db: Database, total: int, done: int, limit: float) -> str:
             lines.append(f"... and {len(stuck) - 20} more")
         if imported < total:
             lines.append(f"only {imported} of {total} orders were imported from the store")
-        for state in repo.list_instance_states(session, MERCHANT_ID):
+        for state in repo.list_instance_states(session, merchant_id):
             if state.last_error:
                 lines.append(f"{state.kind} {state.name}: last poll failed: {state.last_error}")
     return "\n".join(lines)

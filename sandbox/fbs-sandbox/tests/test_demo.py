@@ -156,10 +156,67 @@ def test_a_database_url_in_the_environment_is_refused(
 ) -> None:
     monkeypatch.setenv("FBS_DATABASE_URL", f"sqlite:///{tmp_path / 'merchant.db'}")
 
-    with pytest.raises(DemoFailed, match="FBS_DATABASE_URL"):
+    with pytest.raises(DemoFailed, match="FBS_DATABASE_URL") as caught:
         run_demo(DemoSettings(orders=4, folder=tmp_path / "run"))
 
+    assert "--database-url" in str(caught.value)
     assert not (tmp_path / "merchant.db").exists()
+
+
+def test_the_demo_runs_on_the_database_named_by_database_url(
+    fbs_database_url: str, tmp_path: Path
+) -> None:
+    """Two runs on one database (PostgreSQL when FBS_TEST_DATABASE_URL names one) each
+    see their own orders: every run is a merchant of its own."""
+    runs = []
+    for name in ("first", "second"):
+        result = fbs(
+            "demo",
+            "--orders",
+            "4",
+            "--json",
+            "--dir",
+            str(tmp_path / name),
+            "--database-url",
+            fbs_database_url,
+        )
+        assert result.exit_code == 0, result.output
+        runs.append(json.loads(result.stdout))
+
+    for run in runs:
+        assert run["orders"] == sum(run["by_status"].values()) == 4
+        assert all(run["checks"].values()), run["checks"]
+        settings = load_settings(Path(run["config"]))
+        assert settings.database_url == fbs_database_url
+        listed = fbs("--config", run["config"], "orders", "list", "--json")
+        assert listed.exit_code == 0, listed.output
+        assert len(json.loads(listed.stdout)) == 4
+    merchants = {load_settings(Path(run["config"])).merchant_id for run in runs}
+    assert len(merchants) == 2
+
+
+def test_a_database_that_cannot_be_opened_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://fbs:hunter2@127.0.0.1:{port}/fbs_demo"
+
+    result = fbs("demo", "--orders", "4", "--dir", str(tmp_path), "--database-url", url)
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "hunter2" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert line.startswith(
+        f"error: cannot open the database postgresql://fbs:***@127.0.0.1:{port}/"
+    )
+
+
+def test_a_database_url_the_demo_cannot_use_is_one_clear_error(tmp_path: Path) -> None:
+    result = fbs("demo", "--orders", "4", "--dir", str(tmp_path), "--database-url", "mysql://x/y")
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "--database-url" in result.output and "postgresql://" in result.output
 
 
 # -- the demo's data -------------------------------------------------------------------

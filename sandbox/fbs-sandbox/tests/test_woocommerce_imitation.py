@@ -258,9 +258,12 @@ def test_notes_filter_by_type_and_identical_notes_count_as_duplicates(store, htt
     assert_wp_error(http.post(path, json={}), 400, "rest_missing_callback_param")
 
 
+ST = "/wp-json/wc-shipment-tracking/v3"
+
+
 def test_shipment_tracking_endpoints(store, server):
     order = add(store)
-    url = f"{server.url}/wp-json/wc-shipment-tracking/v3/orders/{order['id']}/shipment-trackings"
+    url = f"{server.url}{ST}/orders/{order['id']}/shipment-trackings"
 
     created = httpx.post(
         url,
@@ -268,26 +271,79 @@ def test_shipment_tracking_endpoints(store, server):
         json={"tracking_provider": "USPS", "tracking_number": "9400", "date_shipped": "2025-03-02"},
     )
     listed = httpx.get(url, auth=(KEY, SECRET)).json()
-    providers = httpx.get(
-        f"{server.url}/wp-json/wc-shipment-tracking/v3/shipment-trackings/providers"
-    )
+    item_url = created.headers["Location"]
+    fetched = httpx.get(item_url, auth=(KEY, SECRET))
 
     assert created.status_code == 201
-    assert set(created.json()) == {
-        "tracking_id",
-        "tracking_provider",
-        "tracking_link",
-        "tracking_number",
-        "date_shipped",
+    assert created.json() == {
+        "tracking_id": created.json()["tracking_id"],
+        "tracking_provider": "USPS",  # the display name, as the docs' response shows
+        "tracking_link": "https://tools.usps.com/go/TrackConfirmAction_input?qtc_tLabels1=9400",
+        "tracking_number": "9400",
+        "date_shipped": "2025-03-02",
     }
-    assert created.json()["tracking_link"].endswith("9400")
+    assert item_url == f"{url}/{created.json()['tracking_id']}"
+    assert fetched.json() == created.json()
     assert listed == [created.json()]
-    assert providers.status_code == 200 and "USPS" in providers.json()["United States"]
     assert store.tracking_pushes == [(order["id"], "9400")]
     httpx.post(
         url, auth=(KEY, SECRET), json={"tracking_provider": "USPS", "tracking_number": "9400"}
     )
     assert store.duplicate_effects == 1
+
+
+def test_a_custom_provider_item_shows_its_name_and_expanded_link(store, server):
+    order = add(store)
+    url = f"{server.url}{ST}/orders/{order['id']}/shipment-trackings"
+
+    created = httpx.post(
+        url,
+        auth=(KEY, SECRET),
+        json={
+            "custom_tracking_provider": "Example Courier",
+            "custom_tracking_link": "https://example.com/track/%1$s",
+            "tracking_number": "12345678",
+            "date_shipped": "2026-07-10",
+        },
+    )
+
+    assert created.status_code == 201
+    assert (created.json()["tracking_provider"], created.json()["tracking_link"]) == (
+        "Example Courier",
+        "https://example.com/track/12345678",
+    )
+    bad_date = httpx.post(
+        url, auth=(KEY, SECRET), json={"tracking_number": "1", "date_shipped": "10/07/2026"}
+    )
+    assert_wp_error(bad_date, 400, "rest_invalid_param")
+
+
+def test_providers_are_listed_under_an_order_and_nowhere_else(store, server):
+    order = add(store)
+
+    scoped = httpx.get(f"{server.url}{ST}/orders/{order['id']}/shipment-trackings/providers")
+    unscoped = httpx.get(f"{server.url}{ST}/shipment-trackings/providers", auth=(KEY, SECRET))
+
+    assert scoped.status_code == 200
+    assert scoped.json()["United States"]["USPS"].endswith("%1$s")
+    assert_wp_error(unscoped, 404, "rest_no_route")
+
+
+def test_a_fault_after_the_effect_keeps_the_effect_and_answers_the_error(store, server):
+    order = add(store)
+    url = f"{server.url}{ST}/orders/{order['id']}/shipment-trackings"
+    store.fail_after_next(
+        500, method="POST", path_suffix="/shipment-trackings", body=b"<html>Fatal error</html>"
+    )
+
+    listed_first = httpx.get(url, auth=(KEY, SECRET))  # a GET does not meet the fault
+    failed = httpx.post(
+        url, auth=(KEY, SECRET), json={"tracking_provider": "UPS", "tracking_number": "1Z1"}
+    )
+
+    assert listed_first.json() == []
+    assert (failed.status_code, failed.text) == (500, "<html>Fatal error</html>")
+    assert [i["tracking_number"] for i in store.trackings[order["id"]]] == ["1Z1"]
 
 
 def test_without_the_extension_its_routes_are_rest_no_route():

@@ -8,14 +8,29 @@ What it serves (``specs/woocommerce/rest-api-docs-v3``):
   headers;
 * ``GET``/``PUT /wp-json/wc/v3/orders/<id>`` (``status``, ``meta_data``, ``customer_note``);
 * ``GET``/``POST /wp-json/wc/v3/orders/<id>/notes`` (``type`` = any, customer, internal);
-* the Shipment Tracking extension under ``/wp-json/wc-shipment-tracking/v3/`` when
-  ``shipment_tracking=True``; otherwise those routes answer 404 ``rest_no_route``, as a
-  store without the extension does.
+* the Shipment Tracking extension when ``shipment_tracking=True``; otherwise its routes
+  answer 404 ``rest_no_route``, as a store without the extension does. Its routes are the
+  ones the extension's REST API documentation describes (woocommerce.com, Shipment
+  Tracking → Developer Docs: "Create a tracking item with the Shipment Tracking REST API",
+  "Create a custom-provider tracking item", "Understand Shipment Tracking REST API
+  responses", "List Shipment Tracking providers"; and the WooCommerce documentation gist
+  ``woogist/woocommerce-shipment-tracking-rest-api-doc.md``), every one under an order:
+  ``GET``/``POST /wp-json/wc-shipment-tracking/v3/orders/<order_id>/shipment-trackings``
+  (list; create from ``tracking_number`` plus ``tracking_provider``, or
+  ``custom_tracking_provider`` + ``custom_tracking_link``, and optional ``date_shipped``
+  ``YYYY-MM-DD``: 201 with a ``Location`` header),
+  ``GET``/``DELETE .../shipment-trackings/<tracking_id>`` and
+  ``GET .../shipment-trackings/providers`` (provider names by region, no authentication).
+  An item is ``{tracking_id, tracking_provider, tracking_link, tracking_number,
+  date_shipped}``, with the provider's display name and the expanded link. One providers
+  page shows the path without ``orders/<order_id>/``; the extension registers it under an
+  order, as WooCommerce's own apps call it, so that is the one served.
 
 The parts live in private modules: ``_auth`` (OAuth 1.0a and Basic authentication, as
 ``WC_REST_Authentication`` does it), ``_store`` (orders, notes, trackings, counters and
 fault injection), ``_routes`` (the HTTP API), ``_webhooks`` (signed deliveries) and
-``_errors`` (WordPress's error bodies).
+``_errors`` (WordPress's error bodies, ``{code, message, data: {status}}``, the shape the
+REST docs' introduction shows).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import re
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -75,16 +76,36 @@ class _Routes:
     # -- internals: HTTP --------------------------------------------------------------
 
     def _routes(self) -> list[Route]:
+        """The store's routes: WooCommerce's, then the Shipment Tracking extension's.
+
+        The extension's routes are the ones its REST API documents (woocommerce.com,
+        "Create a tracking item with the Shipment Tracking REST API" and its companion
+        pages; the gist ``woogist/woocommerce-shipment-tracking-rest-api-doc.md``), all of
+        them under one order: ``orders/<order_id>/shipment-trackings`` (GET lists, POST
+        creates), ``.../shipment-trackings/<tracking_id>`` (GET, DELETE) and
+        ``.../shipment-trackings/providers`` (GET). There is no route without an order id.
+        """
         wc, st = "/wp-json/wc/v3", "/wp-json/wc-shipment-tracking/v3"
+        return [
+            Route(route.path, self._late_faults(route.endpoint), methods=route.methods)
+            for route in self._plain_routes(wc, st)
+        ]
+
+    def _plain_routes(self, wc: str, st: str) -> list[Route]:
         return [
             Route(f"{wc}/orders", self._list_orders, methods=["GET"]),
             Route(f"{wc}/orders/{{order_id}}", self._order, methods=["GET", "PUT", "PATCH"]),
             Route(f"{wc}/orders/{{order_id}}/notes", self._order_notes, methods=["GET", "POST"]),
-            Route(f"{st}/shipment-trackings/providers", self._providers, methods=["GET"]),
             Route(
                 f"{st}/orders/{{order_id}}/shipment-trackings",
                 self._trackings_collection,
                 methods=["GET", "POST"],
+            ),
+            # Before the item route, whose {tracking_id} would also match "providers".
+            Route(
+                f"{st}/orders/{{order_id}}/shipment-trackings/providers",
+                self._providers,
+                methods=["GET"],
             ),
             Route(
                 f"{st}/orders/{{order_id}}/shipment-trackings/{{tracking_id}}",
@@ -103,8 +124,14 @@ class _Routes:
         with self._lock:
             if self.site_url == "http://127.0.0.1" and request.url.hostname:
                 self.site_url = f"{request.url.scheme}://{request.url.netloc}"
-            fault = self._faults.popleft() if self._faults else None
-        if fault is not None:
+            fault = next(
+                (f for f in self._faults if f.matches(request.method, request.url.path)), None
+            )
+            if fault is not None:
+                self._faults.remove(fault)
+        if fault is not None and fault.after_effect:
+            request.state.late_fault = fault
+        elif fault is not None:
             if fault.kind == "slow":
                 await asyncio.sleep(fault.seconds)
             elif fault.kind == "malformed":
@@ -116,6 +143,18 @@ class _Routes:
         if needs_auth:
             return self._authenticate(request)
         return None
+
+    def _late_faults(
+        self, endpoint: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap ``endpoint`` so that a fault queued with ``after_effect`` replaces its answer."""
+
+        async def serve(request: Request) -> Response:
+            response = await endpoint(request)
+            fault = getattr(request.state, "late_fault", None)
+            return self._fault_response(fault) if fault is not None else response
+
+        return serve
 
     def _fault_response(self, fault: _Fault) -> Response:
         if isinstance(fault.body, bytes):
@@ -320,6 +359,11 @@ class _Routes:
             return JSONResponse(copy.deepcopy(note), status_code=201)
 
     async def _providers(self, request: Request) -> Response:
+        """The provider names by region, each mapped to its link format.
+
+        The docs call this endpoint public; the order id in its path only places it under
+        an order (WooCommerce's own mobile apps pass any order's id), so it is not looked up.
+        """
         if not self.shipment_tracking:
             return await self._gate(request) or _no_route()
         return await self._gate(request, needs_auth=False) or JSONResponse(TRACKING_PROVIDERS)
@@ -357,15 +401,15 @@ class _Routes:
             provider = str(body.get("tracking_provider") or "")
             known = self._provider_link(provider) if provider else None
             if known:
-                provider_out, link = _slug(known[0]), known[1]
+                provider_out, link = known
             else:
                 provider_out = str(body.get("custom_tracking_provider") or provider)
                 link = str(body.get("custom_tracking_link") or "")
             shipped = str(body.get("date_shipped") or "")
+            if shipped and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", shipped):
+                return _invalid_param("date_shipped", "date_shipped must be YYYY-MM-DD.")
             try:
-                shipped_date = (
-                    datetime.fromisoformat(shipped).date() if shipped else self._stamp().date()
-                )
+                shipped_date = date.fromisoformat(shipped) if shipped else self._stamp().date()
             except ValueError:
                 return _invalid_param("date_shipped", "date_shipped is not a valid date.")
             if any(i["tracking_number"] == number for i in items):
@@ -379,19 +423,12 @@ class _Routes:
             }
             items.append(item)
             self._tracking_pushes.append((order["id"], number))
-            order["meta_data"] = [
-                m for m in order["meta_data"] if m["key"] != "_wc_shipment_tracking_items"
-            ]
-            order["meta_data"].append(
-                {
-                    "id": self._next_meta_id,
-                    "key": "_wc_shipment_tracking_items",
-                    "value": copy.deepcopy(items),
-                }
-            )
-            self._next_meta_id += 1
+            # The docs name no meta key for the extension's own storage, so none is shown.
             self._touch(order)
-            return JSONResponse(copy.deepcopy(item), status_code=201)
+            location = f"{self.site_url}{request.url.path}/{item['tracking_id']}"
+            return JSONResponse(
+                copy.deepcopy(item), status_code=201, headers={"Location": location}
+            )
 
     async def _tracking_item(self, request: Request) -> Response:
         if (blocked := await self._gate(request)) is not None:

@@ -56,6 +56,17 @@ class _Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     seconds: float = 0.0
+    after_effect: bool = False
+    """Do the request's work first, then answer with the fault instead of the result."""
+    method: str | None = None
+    path_suffix: str | None = None
+    """Only a request with this method and a path ending so meets the fault (None: any)."""
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request with ``method`` to ``path`` meets this fault."""
+        return (self.method is None or self.method == method) and (
+            self.path_suffix is None or path.endswith(self.path_suffix)
+        )
 
 
 class _Store:
@@ -237,22 +248,86 @@ class _Store:
         times: int = 1,
         headers: dict[str, str] | None = None,
         body: Any = None,
+        method: str | None = None,
+        path_suffix: str | None = None,
     ) -> None:
         """Answer the next ``times`` API requests with ``status`` and do nothing else.
 
         ``body`` (JSON-able, or bytes sent verbatim) defaults to a WordPress error body.
+        ``method`` and ``path_suffix`` limit the fault to requests of that method to a
+        path ending so; other requests pass it by.
         """
         with self._lock:
             for _ in range(times):
                 self._faults.append(
-                    _Fault("status", status=status, headers=dict(headers or {}), body=body)
+                    _Fault(
+                        "status",
+                        status=status,
+                        headers=dict(headers or {}),
+                        body=body,
+                        method=method.upper() if method else None,
+                        path_suffix=path_suffix,
+                    )
                 )
 
-    def slow_next(self, seconds: float, times: int = 1) -> None:
-        """Delay the next ``times`` API requests by ``seconds``, then serve them normally."""
+    def fail_after_next(
+        self,
+        status: int,
+        *,
+        method: str,
+        path_suffix: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Do the next matching request's work, then answer it with ``status`` instead.
+
+        The fault meets the next ``method`` request to a path ending in ``path_suffix``.
+        This is the store that saved the change and then failed before it could say so (a
+        PHP fatal error in a later hook, a proxy that gave up): the caller sees an error
+        although the effect happened. ``body`` as in :meth:`fail_next`; bytes (an HTML
+        error page, say) are sent verbatim.
+        """
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    "status",
+                    status=status,
+                    headers=dict(headers or {}),
+                    body=body,
+                    after_effect=True,
+                    method=method.upper(),
+                    path_suffix=path_suffix,
+                )
+            )
+
+    def slow_next(
+        self,
+        seconds: float,
+        times: int = 1,
+        *,
+        method: str | None = None,
+        path_suffix: str | None = None,
+    ) -> None:
+        """Delay the next ``times`` API requests by ``seconds``, then serve them normally.
+
+        ``method`` and ``path_suffix`` limit the delay as in :meth:`fail_next`.
+        """
         with self._lock:
             for _ in range(times):
-                self._faults.append(_Fault("slow", seconds=seconds))
+                self._faults.append(
+                    _Fault(
+                        "slow",
+                        seconds=seconds,
+                        method=method.upper() if method else None,
+                        path_suffix=path_suffix,
+                    )
+                )
+
+    @property
+    def pending_faults(self) -> int:
+        """Injected faults no request has met yet."""
+        with self._lock:
+            return len(self._faults)
 
     def malformed_next(self, times: int = 1) -> None:
         """Answer the next ``times`` API requests with 200 and a truncated JSON body."""
