@@ -206,7 +206,8 @@ class PlacePurchaseOrderHandler(Handler):
             return
         # An acceptance can be recorded late (a lost answer retried, a crash before the
         # result was stored): by then the parcel may have shipped. It never moves back.
-        if po.status == "pending":
+        # A PO that had failed and was sent again (the merchant retried) is accepted now.
+        if po.status in ("pending", "failed"):
             po.status = "placed"
         po.supplier_reference = result["supplier_reference"]
         po.updated_at = ctx.now()
