@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..db import repository as repo
@@ -14,6 +15,24 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..db.models import ChargeRow, OrderRow, PurchaseOrderRow
+
+
+IDEMPOTENCY_WINDOW = timedelta(hours=23)
+"""Retries younger than this rely on the gateway's key replay (Stripe keeps keys 24 h).
+
+An older retry first asks the gateway whether the effect already happened
+(``find_charge`` / ``find_refund``), because the gateway may have forgotten the key.
+"""
+
+
+def past_key_window(ctx: PipelineContext, first_sent: datetime) -> bool:
+    """Whether a command first written at ``first_sent`` may outlive the gateway's key."""
+    return ctx.now() - first_sent > IDEMPOTENCY_WINDOW
+
+
+def window_hours() -> str:
+    """The window in whole hours, for messages."""
+    return f"{IDEMPOTENCY_WINDOW.total_seconds() / 3600:.0f}"
 
 
 def split_proportionally(total_cents: int, weights: Sequence[int]) -> list[int]:

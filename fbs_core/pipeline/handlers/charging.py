@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
@@ -10,7 +9,7 @@ from ...db.models import ChargeRow
 from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, SourcingPlan
 from ...errors import AdapterError, FatalError
 from .. import transitions as t
-from ..money import enqueue_refund
+from ..money import enqueue_refund, past_key_window, window_hours
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler, configured
 from .purchasing import create_purchase_orders
@@ -20,10 +19,6 @@ if TYPE_CHECKING:
 
     from ...db.models import OrderRow, OutboxCommandRow, SourcingPlanRow
     from ..context import PipelineContext
-
-
-IDEMPOTENCY_WINDOW = timedelta(hours=23)
-"""Retries younger than this rely on the gateway's key replay (Stripe keeps keys 24 h)."""
 
 
 def payment_gateway_name(ctx: PipelineContext) -> str | None:
@@ -117,7 +112,7 @@ class ChargeHandler(Handler):
             description=f"Parts for order {p['order_reference']}",
             metadata={"merchant_id": ctx.merchant_id},
         )
-        if ctx.now() - command.created_at > IDEMPOTENCY_WINDOW:
+        if past_key_window(ctx, command.created_at):
             # The gateway may have forgotten this key: ask whether it charged before,
             # so a late retry can never charge the card a second time.
             try:
@@ -125,7 +120,7 @@ class ChargeHandler(Handler):
             except NotImplementedError:
                 raise FatalError(
                     f"The charge for order {p['order_reference']} was sent more than "
-                    f"{IDEMPOTENCY_WINDOW.total_seconds() / 3600:.0f} h ago without an answer, and "
+                    f"{window_hours()} h ago without an answer, and "
                     f"{command.target} cannot look it up. Check the payment in its dashboard, "
                     "then cancel or retry the order.",
                     code="charge_outcome_unknown",

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
 from ...domain import Money, RefundRequest
-from ...errors import AdapterError
+from ...errors import AdapterError, FatalError
 from .. import transitions as t
+from ..money import past_key_window, window_hours
 from .base import Command, Handler, configured
 
 if TYPE_CHECKING:
@@ -25,16 +26,30 @@ class RefundHandler(Handler):
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         gateway = configured(ctx.runtime.payments, command.target, "payment instance")
         p = command.payload
-        result = gateway.refund(
-            RefundRequest(
-                idempotency_key=command.key,
-                order_id=p["order_id"],
-                charge_reference=p["charge_reference"],
-                amount=Money(cents=p["amount_cents"], currency=p["currency"]),
-                reason=p["reason"],
-                metadata={"merchant_id": ctx.merchant_id},
-            )
+        request = RefundRequest(
+            idempotency_key=command.key,
+            order_id=p["order_id"],
+            charge_reference=p["charge_reference"],
+            amount=Money(cents=p["amount_cents"], currency=p["currency"]),
+            reason=p["reason"],
+            metadata={"merchant_id": ctx.merchant_id},
         )
+        if past_key_window(ctx, command.created_at):
+            # The gateway may have forgotten this key: ask whether it refunded before,
+            # so a late retry can never pay the same refund twice.
+            try:
+                earlier = gateway.find_refund(request)
+            except NotImplementedError:
+                raise FatalError(
+                    f"The refund of {request.amount} on {request.charge_reference} was sent "
+                    f"more than {window_hours()} h ago without an answer, and "
+                    f"{command.target} cannot look it up. Check the refund in its dashboard "
+                    "before retrying the order, or it may be paid twice.",
+                    code="refund_outcome_unknown",
+                ) from None
+            if earlier is not None:
+                return {"reference": earlier.reference, "amount_cents": earlier.amount.cents}
+        result = gateway.refund(request)
         return {"reference": result.reference, "amount_cents": result.amount.cents}
 
     def apply(  # noqa: D102
@@ -71,7 +86,7 @@ class RefundHandler(Handler):
         order: OrderRow | None,
         error: AdapterError,
     ) -> None:
-        self._failed(ctx, session, command, order, error.message)
+        self._failed(ctx, session, command, order, f"{error.code}: {error.message}")
 
     def on_give_up(  # noqa: D102
         self,
