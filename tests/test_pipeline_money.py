@@ -9,7 +9,9 @@ import pytest
 from fbs_core.adapters import PaymentGateway
 from fbs_core.db import repository as repo
 from fbs_core.domain import OrderStatus
-from fbs_core.errors import OutOfStock, RetriableError
+from fbs_core.errors import OutOfStock, PaymentDeclined, RetriableError
+from fbs_core.pipeline import actions
+from fbs_core.pipeline.handlers import HANDLERS
 from fbs_core.testing import fakes
 from fbs_core.testing.fakes import make_order
 
@@ -114,6 +116,106 @@ def test_a_late_refund_that_the_gateway_never_made_is_sent(make_engine, ledger):
 
     assert [r.status for r in detail(engine).refunds] == ["succeeded"]
     assert ledger.count("refund") == 1 and ledger.calls("refund") == 1
+
+
+# -- (e) a charge's answer applies only to the order that still waits for it -----------
+
+
+def move_order_while_charging(engine, monkeypatch, **fields) -> None:
+    """While the gateway charges, another writer moves the order (``fields`` of its row).
+
+    The charge has happened at the gateway; its result is recorded after the move.
+    """
+    handler = HANDLERS["charge"]
+    real_execute = handler.execute
+
+    def execute_then_move(ctx, command):
+        result = real_execute(ctx, command)
+        with engine.db.transaction() as session:
+            order = repo.get_order(session, engine.ctx.merchant_id, command.payload["order_id"])
+            for name, value in fields.items():
+                setattr(order, name, value)
+        return result
+
+    monkeypatch.setattr(handler, "execute", execute_then_move)
+
+
+MOVES = {
+    "cancelled on the channel and settled": {"status": OrderStatus.cancelled},
+    "held by the merchant's rules": {
+        "status": OrderStatus.held,
+        "held_from": OrderStatus.sourced,
+        "hold_reason": "price_drift",
+        "hold_message": "Prices moved beyond the tolerance.",
+    },
+}
+
+
+@pytest.mark.parametrize("move", MOVES.values(), ids=MOVES.keys())
+def test_a_charge_answered_after_the_order_moved_on_is_refunded_not_applied(
+    make_engine, ledger, monkeypatch, move
+):
+    engine = make_engine()
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    move_order_while_charging(engine, monkeypatch, **move)
+
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is move["status"]
+    assert d.order.hold_reason == move.get("hold_reason")
+    [charge] = d.charges
+    assert (charge.status, charge.reference) == ("succeeded", f"pi_{charge.idempotency_key}")
+    assert [(r.status, r.amount_cents) for r in d.refunds] == [("succeeded", charge.amount_cents)]
+    assert charge.refunded_cents == charge.amount_cents
+    assert ledger.count("charge") == 1 and ledger.count("refund") == 1
+    assert ledger.count("purchase_order") == 0 and d.purchase_orders == []
+    late = [e for e in d.timeline if e.event == "late_charge"]
+    assert len(late) == 1 and f"was {move['status'].value}" in late[0].message
+
+
+def test_a_held_order_whose_late_charge_was_refunded_is_charged_once_more_on_retry(
+    make_engine, ledger, monkeypatch
+):
+    engine = make_engine()
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    move_order_while_charging(engine, monkeypatch, **MOVES["held by the merchant's rules"])
+    engine.run_until_idle()
+    monkeypatch.undo()
+
+    actions.retry_order(engine.ctx, 1)
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.completed
+    standing = sum(c.amount_cents - c.refunded_cents for c in d.charges)
+    assert standing == d.charges[-1].amount_cents  # one charge stands, the late one went back
+    assert ledger.count("charge") == 2 and ledger.count("refund") == 1
+    assert ledger.count("purchase_order") == 1
+
+
+def test_a_decline_answered_after_the_order_was_cancelled_leaves_it_cancelled(
+    make_engine, ledger, monkeypatch
+):
+    engine = make_engine()
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("card", PaymentDeclined("declined", code="card_declined"), method="charge")
+    handler = HANDLERS["charge"]
+    real_execute = handler.execute
+
+    def move_then_execute(ctx, command):
+        with engine.db.transaction() as session:
+            repo.get_order(session, ctx.merchant_id, 1).status = OrderStatus.cancelled
+        return real_execute(ctx, command)
+
+    monkeypatch.setattr(handler, "execute", move_then_execute)
+
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert (d.order.status, d.order.hold_reason) == (OrderStatus.cancelled, None)
+    assert [c.status for c in d.charges] == ["failed"]
+    assert any(e.event == "charge_failed" for e in d.timeline)
 
 
 @pytest.fixture(autouse=True)

@@ -83,10 +83,18 @@ def enqueue_refund(
     amount_cents: int,
     core_charges_cents: int,
     reason: str,
+    charge: ChargeRow | None = None,
 ) -> RefundRow | None:
-    """Write a refund and its outbox command, capped at what remains of the charge."""
-    charge = repo.succeeded_charge(session, order.id)
-    if charge is None or repo.refund_by_key(session, ctx.merchant_id, key) is not None:
+    """Write a refund and its outbox command, capped at what remains of the charge.
+
+    The refund goes to ``charge``, by default the order's charge that succeeded.
+    """
+    charge = charge if charge is not None else repo.succeeded_charge(session, order.id)
+    if (
+        charge is None
+        or charge.status != "succeeded"
+        or repo.refund_by_key(session, ctx.merchant_id, key) is not None
+    ):
         return None
     amount = min(amount_cents, refundable_cents(session, charge))
     if amount <= 0:

@@ -9,7 +9,7 @@ from ...db.models import ChargeRow
 from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, SourcingPlan
 from ...errors import AdapterError, FatalError
 from .. import transitions as t
-from ..money import enqueue_refund, past_key_window, window_hours
+from ..money import enqueue_refund, past_key_window, refundable_cents, window_hours
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler, configured
 from .purchasing import create_purchase_orders
@@ -139,7 +139,7 @@ class ChargeHandler(Handler):
         result: dict[str, Any],
     ) -> None:
         charge = repo.charge_by_key(session, ctx.merchant_id, command.idempotency_key)
-        if charge is None or order is None:
+        if charge is None or order is None or charge.status == "succeeded":
             return
         charge.status = "succeeded"
         charge.reference = result["reference"]
@@ -153,16 +153,23 @@ class ChargeHandler(Handler):
                 "charged",
                 f"Charged {amount}; refunding because the order was cancelled.",
             )
-            enqueue_refund(
+            _refund_whole(ctx, session, order, charge, "Order cancelled before any purchase "
+                          "order was sent.")  # fmt: skip
+            finish_cancellation_if_settled(ctx, session, order)
+            return
+        if not _expects_charge(session, order, charge):
+            # The order moved on while the gateway charged (cancelled, held, or paid by
+            # another charge): the money goes back and the order stays where it is.
+            t.record(
                 ctx,
                 session,
                 order,
-                key=f"refund:{command.idempotency_key}",
-                amount_cents=charge.amount_cents,
-                core_charges_cents=charge.core_charges_cents,
-                reason="Order cancelled before any purchase order was sent.",
+                "late_charge",
+                f"Charged {amount} after the order was {order.status}; refunding it.",
+                data={"amount_cents": charge.amount_cents, "reference": charge.reference},
             )
-            finish_cancellation_if_settled(ctx, session, order)
+            _refund_whole(ctx, session, order, charge, f"Charge {charge.reference} arrived "
+                          f"after the order was {order.status}.")  # fmt: skip
             return
         t.set_status(
             ctx,
@@ -196,6 +203,16 @@ class ChargeHandler(Handler):
         if order.cancel_requested:
             finish_cancellation_if_settled(ctx, session, order)
             return
+        if order.status != OrderStatus.sourced:
+            t.record(
+                ctx,
+                session,
+                order,
+                "charge_failed",
+                f"The charge failed after the order was {order.status}: {error.message}",
+                data={"reason": error.code},
+            )
+            return
         t.hold(ctx, session, order, error.code, error.message)
 
     def on_give_up(  # noqa: D102
@@ -209,3 +226,33 @@ class ChargeHandler(Handler):
         # The charge may or may not have happened; it stays pending and a retry
         # reuses the same key, so the gateway answers with the first outcome.
         super().on_give_up(ctx, session, command, order, error)
+
+
+def _expects_charge(session: Session, order: OrderRow, charge: ChargeRow) -> bool:
+    """Whether ``charge`` is the one payment the order is waiting for.
+
+    Only a ``sourced`` order waits for a charge, and only while no other charge of it
+    stands (took money that is not being given back).
+    """
+    if order.status != OrderStatus.sourced:
+        return False
+    return not any(
+        other.status == "succeeded" and other.id != charge.id and refundable_cents(session, other)
+        for other in repo.charges_for(session, order.id)
+    )
+
+
+def _refund_whole(
+    ctx: PipelineContext, session: Session, order: OrderRow, charge: ChargeRow, reason: str
+) -> None:
+    """Give back all of ``charge``, keyed by the charge so it is asked for once."""
+    enqueue_refund(
+        ctx,
+        session,
+        order,
+        key=f"refund:{charge.idempotency_key}",
+        amount_cents=charge.amount_cents,
+        core_charges_cents=charge.core_charges_cents,
+        reason=reason,
+        charge=charge,
+    )
