@@ -389,10 +389,30 @@ def build_runtime(
             problems.extend(errors)
             if adapter is not None:
                 built[name] = adapter
+    problems.extend(_payment_gateway_problems(settings))
     if problems:
         runtime.close()
         raise ConfigError("\n".join(f"{shown}: {problem}" for problem in problems))
     return runtime
+
+
+def _payment_gateway_problems(settings: Settings) -> list[str]:
+    """Check ``[fulfillment] payment_gateway`` against the enabled payment instances.
+
+    One enabled gateway needs no setting; with several the merchant must say which one
+    charges, never the core by guessing.
+    """
+    enabled = sorted(name for name, instance in settings.payments.items() if instance.enabled)
+    chosen = settings.fulfillment.payment_gateway
+    key = "fulfillment.payment_gateway"
+    choices = ", ".join(enabled) or "none"
+    if chosen is not None and chosen not in enabled:
+        return [f"{key}: '{chosen}' is not an enabled [payments.<name>] instance; "
+                f"enabled: {choices}"]  # fmt: skip
+    if chosen is None and len(enabled) > 1:
+        return [f"{key}: {len(enabled)} payment gateways are enabled ({choices}); set "
+                "payment_gateway in [fulfillment] to the one that charges"]  # fmt: skip
+    return []
 
 
 def _unknown_type(

@@ -22,9 +22,16 @@ if TYPE_CHECKING:
 
 
 def payment_gateway_name(ctx: PipelineContext) -> str | None:
-    """The one enabled payment instance, or None when none is configured."""
-    names = sorted(ctx.runtime.payments)
-    return names[0] if names else None
+    """The payment instance that charges, or None when none is configured.
+
+    ``[fulfillment] payment_gateway`` names it; without the setting the one enabled
+    instance charges (startup refuses several without a choice).
+    """
+    chosen = ctx.runtime.settings.fulfillment.payment_gateway
+    if chosen is not None:
+        return chosen if chosen in ctx.runtime.payments else None
+    names = list(ctx.runtime.payments)
+    return names[0] if len(names) == 1 else None
 
 
 def enqueue_charge(
@@ -42,7 +49,8 @@ def enqueue_charge(
             session,
             order,
             "no_payment_gateway",
-            "No payment gateway is configured in [payments].",
+            "No payment gateway is configured in [payments], or several are and "
+            "[fulfillment] payment_gateway does not name one of them.",
         )
         return
     order.charge_generation += 1
