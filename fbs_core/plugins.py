@@ -105,6 +105,16 @@ class PluginFailure:
         return f"{self.source} failed at {self.stage}: {self.error}"
 
 
+def _wrapper_refused(impl: pluggy.HookImpl) -> str:
+    marker = "hookwrapper=True" if impl.hookwrapper else "wrapper=True"
+    return (
+        f"a {marker} hookimpl is not supported and never runs: fbs calls each plugin's "
+        "implementation on its own, so one plugin cannot change or swallow another's "
+        "answer or error; implement the hook without the wrapper (tryfirst=True to "
+        "answer a decision before the others)"
+    )
+
+
 def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -118,6 +128,25 @@ class FbsPluginManager(pluggy.PluginManager):
         self._lock = threading.Lock()
         self.sources: dict[str, tuple[str, str]] = {}
         """Entry-point name → (distribution name, version) for every ``fbs`` entry point seen."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register like pluggy, then report every wrapper hookimpl of the plugin.
+
+        fbs never runs a hook through pluggy's call loop: it calls each implementation
+        on its own (:meth:`collect`, :meth:`call_each`, :meth:`decide`), so that a
+        plugin that raises is skipped and the others, and the core's defaults, still
+        answer. A wrapper (``wrapper=True`` or ``hookwrapper=True``) wraps that loop,
+        which fbs does not use, so it could never run as its author meant; it is
+        recorded as a problem of its plugin, shown by ``fbs plugins`` and ``fbs check``,
+        and never called.
+        """
+        plugin_name = super().register(plugin, name)
+        if plugin_name is not None:
+            for caller in self.get_hookcallers(plugin) or ():
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                        self.record(self.failure(plugin_name, caller.name, _wrapper_refused(impl)))
+        return plugin_name
 
     def source_of(self, plugin_name: str) -> str:
         """``distribution version`` of a plugin, or its name when it has no distribution."""
