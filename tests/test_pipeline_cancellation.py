@@ -154,7 +154,7 @@ def test_a_cancel_of_a_final_order_is_a_clear_user_error(make_engine):
 
 def _slow_retries(engine, **changes):
     engine.ctx.scheduler = engine.ctx.scheduler.model_copy(
-        update={"backoff_base_seconds": 60, **changes}
+        update={"backoff_base_seconds": 60, "backoff_max_seconds": 600, **changes}
     )
 
 
