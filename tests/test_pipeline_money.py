@@ -124,18 +124,19 @@ def test_a_late_refund_that_the_gateway_never_made_is_sent(make_engine, ledger):
 def move_order_while_charging(engine, monkeypatch, **fields) -> None:
     """While the gateway charges, another writer moves the order (``fields`` of its row).
 
-    The charge has happened at the gateway; its result is recorded after the move.
+    The gateway has answered (or failed); its outcome is recorded after the move.
     """
     handler = HANDLERS["charge"]
     real_execute = handler.execute
 
     def execute_then_move(ctx, command):
-        result = real_execute(ctx, command)
-        with engine.db.transaction() as session:
-            order = repo.get_order(session, engine.ctx.merchant_id, command.payload["order_id"])
-            for name, value in fields.items():
-                setattr(order, name, value)
-        return result
+        try:
+            return real_execute(ctx, command)
+        finally:
+            with engine.db.transaction() as session:
+                order = repo.get_order(session, ctx.merchant_id, command.payload["order_id"])
+                for name, value in fields.items():
+                    setattr(order, name, value)
 
     monkeypatch.setattr(handler, "execute", execute_then_move)
 
@@ -216,6 +217,33 @@ def test_a_decline_answered_after_the_order_was_cancelled_leaves_it_cancelled(
     assert (d.order.status, d.order.hold_reason) == (OrderStatus.cancelled, None)
     assert [c.status for c in d.charges] == ["failed"]
     assert any(e.event == "charge_failed" for e in d.timeline)
+
+
+def test_a_charge_left_unanswered_after_the_order_was_cancelled_keeps_it_cancelled(
+    make_engine, ledger, monkeypatch
+):
+    engine = make_engine()
+    engine.ctx.scheduler = engine.ctx.scheduler.model_copy(update={"max_attempts": 1})
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    fakes.fail_next("card", fakes.AfterEffect(RetriableError("connection reset")), method="charge")
+    move_order_while_charging(engine, monkeypatch, status=OrderStatus.cancelled)
+    engine.run_until_idle()
+    monkeypatch.undo()
+
+    d = detail(engine)
+    assert (d.order.status, d.order.hold_reason) == (OrderStatus.cancelled, None)
+    [unanswered] = [e for e in d.timeline if e.event == "charge_unanswered"]
+    assert "fbs orders retry" in unanswered.message
+
+    actions.retry_order(engine.ctx, 1)  # asks the gateway again with the same key
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.cancelled
+    assert [(c.status, c.refunded_cents) for c in d.charges] == [
+        ("succeeded", d.charges[0].amount_cents)
+    ]
+    assert ledger.count("charge") == 1 and ledger.count("refund") == 1
 
 
 @pytest.fixture(autouse=True)

@@ -233,6 +233,17 @@ class ChargeHandler(Handler):
     ) -> None:
         # The charge may or may not have happened; it stays pending and a retry
         # reuses the same key, so the gateway answers with the first outcome.
+        if order is not None and order.status != OrderStatus.sourced:
+            t.record(
+                ctx,
+                session,
+                order,
+                "charge_unanswered",
+                f"{command.target} never answered the charge sent while the order was "
+                f"sourced ({error}); it is now {order.status} and stays so. Run "
+                "`fbs orders retry` to ask again: a charge that was taken is then refunded.",
+            )
+            return
         super().on_give_up(ctx, session, command, order, error)
 
 
