@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ..context import PipelineContext
 
 
+RETRY_ADVICE = "Retry the order to try again."
+
+
 class RefundHandler(Handler):
     """Refund once per key; a failure is recorded on the order, which stays as it is."""
 
@@ -61,7 +64,7 @@ class RefundHandler(Handler):
         result: dict[str, Any],
     ) -> None:
         refund = repo.refund_by_key(session, ctx.merchant_id, command.idempotency_key)
-        if refund is None or order is None:
+        if refund is None or order is None or refund.status == "succeeded":
             return
         refund.status = "succeeded"
         refund.reference = result["reference"]
@@ -86,7 +89,9 @@ class RefundHandler(Handler):
         order: OrderRow | None,
         error: AdapterError,
     ) -> None:
-        self._failed(ctx, session, command, order, f"{error.code}: {error.message}")
+        # An unknown outcome already says to check the dashboard before any retry.
+        advice = "" if error.code == "refund_outcome_unknown" else RETRY_ADVICE
+        self._failed(ctx, session, command, order, f"{error.code}: {error.message}", advice)
 
     def on_give_up(  # noqa: D102
         self,
@@ -96,7 +101,7 @@ class RefundHandler(Handler):
         order: OrderRow | None,
         error: str,
     ) -> None:
-        self._failed(ctx, session, command, order, error)
+        self._failed(ctx, session, command, order, error, RETRY_ADVICE)
 
     def _failed(
         self,
@@ -105,6 +110,7 @@ class RefundHandler(Handler):
         command: OutboxCommandRow,
         order: OrderRow | None,
         why: str,
+        advice: str,
     ) -> None:
         refund = repo.refund_by_key(session, ctx.merchant_id, command.idempotency_key)
         if refund is not None:
@@ -115,5 +121,5 @@ class RefundHandler(Handler):
                 session,
                 order,
                 "refund_failed",
-                f"Refund {command.idempotency_key} failed: {why}. Retry the order to try again.",
+                f"Refund {command.idempotency_key} failed: {why.rstrip('.')}. {advice}".strip(),
             )
