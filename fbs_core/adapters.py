@@ -217,6 +217,21 @@ class PaymentGateway(Adapter):
     def refund(self, request: RefundRequest) -> RefundResult:
         """Refund part or all of a charge, idempotently on ``request.idempotency_key``."""
 
+    def find_refund(self, request: RefundRequest) -> RefundResult | None:
+        """Return the refund made earlier for ``request.idempotency_key``, if any.
+
+        Called before re-sending a refund whose first attempt is older than the gateway's
+        idempotency window, so a refund whose answer was lost is never paid twice. Look
+        only at refunds of ``request.charge_reference``; return one that succeeded or is
+        on its way (as :meth:`refund` would have). Return None when no refund was made
+        under the key (a failed or cancelled one counts as none). Raise an AdapterError if
+        the gateway cannot tell, for instance while a refund under the key still waits for
+        an action. The default raises NotImplementedError: the core then records
+        the refund as failed with the code ``refund_outcome_unknown`` and asks the
+        merchant to check the gateway's dashboard instead of refunding again.
+        """
+        raise NotImplementedError
+
 
 class Supplier(Adapter):
     """One warehouse fbs buys parts from (``[suppliers.<name>]``)."""

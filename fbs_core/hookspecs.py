@@ -87,7 +87,12 @@ class FbsSpecs:
     def fbs_payment_gateways(self) -> Iterable[PaymentGatewayType]:
         """Register payment gateway types that charge the merchant's card.
 
-        Called once at startup; same rules as ``fbs_order_sources``.
+        Called once at startup; same rules as ``fbs_order_sources``. The factory builds a
+        :class:`~fbs_core.adapters.PaymentGateway`: ``charge`` and ``refund`` must be
+        idempotent on the request's key, and ``find_charge`` / ``find_refund`` look up
+        an effect made earlier under a key, for retries older than the gateway's
+        idempotency window (Stripe: 24 h). A gateway without them makes the core stop
+        such a late retry and ask the merchant to check the dashboard.
 
         Example:
             .. code-block:: python

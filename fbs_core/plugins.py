@@ -106,6 +106,16 @@ class PluginFailure:
         return f"{self.source} failed at {self.stage}: {self.error}"
 
 
+def _wrapper_refused(impl: pluggy.HookImpl) -> str:
+    marker = "hookwrapper=True" if impl.hookwrapper else "wrapper=True"
+    return (
+        f"a {marker} hookimpl is not supported and never runs: fbs calls each plugin's "
+        "implementation on its own, so one plugin cannot change or swallow another's "
+        "answer or error; implement the hook without the wrapper (tryfirst=True to "
+        "answer a decision before the others)"
+    )
+
+
 def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -119,6 +129,25 @@ class FbsPluginManager(pluggy.PluginManager):
         self._lock = threading.Lock()
         self.sources: dict[str, tuple[str, str]] = {}
         """Entry-point name → (distribution name, version) for every ``fbs`` entry point seen."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register like pluggy, then report every wrapper hookimpl of the plugin.
+
+        fbs never runs a hook through pluggy's call loop: it calls each implementation
+        on its own (:meth:`collect`, :meth:`call_each`, :meth:`decide`), so that a
+        plugin that raises is skipped and the others, and the core's defaults, still
+        answer. A wrapper (``wrapper=True`` or ``hookwrapper=True``) wraps that loop,
+        which fbs does not use, so it could never run as its author meant; it is
+        recorded as a problem of its plugin, shown by ``fbs plugins`` and ``fbs check``,
+        and never called.
+        """
+        plugin_name = super().register(plugin, name)
+        if plugin_name is not None:
+            for caller in self.get_hookcallers(plugin) or ():
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                        self.record(self.failure(plugin_name, caller.name, _wrapper_refused(impl)))
+        return plugin_name
 
     def source_of(self, plugin_name: str) -> str:
         """``distribution version`` of a plugin, or its name when it has no distribution."""
@@ -395,10 +424,30 @@ def build_runtime(
                     problems.append(f"{'.'.join(loc)}: its rate limits are unusable: {exc}")
                     continue
                 built[name] = adapter
+    problems.extend(_payment_gateway_problems(settings))
     if problems:
         runtime.close()
         raise ConfigError("\n".join(f"{shown}: {problem}" for problem in problems))
     return runtime
+
+
+def _payment_gateway_problems(settings: Settings) -> list[str]:
+    """Check ``[fulfillment] payment_gateway`` against the enabled payment instances.
+
+    One enabled gateway needs no setting; with several the merchant must say which one
+    charges, never the core by guessing.
+    """
+    enabled = sorted(name for name, instance in settings.payments.items() if instance.enabled)
+    chosen = settings.fulfillment.payment_gateway
+    key = "fulfillment.payment_gateway"
+    choices = ", ".join(enabled) or "none"
+    if chosen is not None and chosen not in enabled:
+        return [f"{key}: '{chosen}' is not an enabled [payments.<name>] instance; "
+                f"enabled: {choices}"]  # fmt: skip
+    if chosen is None and len(enabled) > 1:
+        return [f"{key}: {len(enabled)} payment gateways are enabled ({choices}); set "
+                "payment_gateway in [fulfillment] to the one that charges"]  # fmt: skip
+    return []
 
 
 def _unknown_type(

@@ -49,6 +49,8 @@ class FulfillmentRules(BaseModel):
     """Sales tax the merchant owes on purchases, by destination state: ``{ TX = "8.25" }``."""
     max_lines: int = Field(default=250, ge=1)
     """Orders with more lines than this are rejected as malformed."""
+    payment_gateway: str | None = None
+    """The ``[payments.<name>]`` instance that charges; required when several are enabled."""
 
     @field_validator("tax_rates_percent")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..db import repository as repo
@@ -14,6 +15,24 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..db.models import ChargeRow, OrderRow, PurchaseOrderRow
+
+
+IDEMPOTENCY_WINDOW = timedelta(hours=23)
+"""Retries younger than this rely on the gateway's key replay (Stripe keeps keys 24 h).
+
+An older retry first asks the gateway whether the effect already happened
+(``find_charge`` / ``find_refund``), because the gateway may have forgotten the key.
+"""
+
+
+def past_key_window(ctx: PipelineContext, first_sent: datetime) -> bool:
+    """Whether a command first written at ``first_sent`` may outlive the gateway's key."""
+    return ctx.now() - first_sent > IDEMPOTENCY_WINDOW
+
+
+def window_hours() -> str:
+    """The window in whole hours, for messages."""
+    return f"{IDEMPOTENCY_WINDOW.total_seconds() / 3600:.0f}"
 
 
 def split_proportionally(total_cents: int, weights: Sequence[int]) -> list[int]:
@@ -64,10 +83,18 @@ def enqueue_refund(
     amount_cents: int,
     core_charges_cents: int,
     reason: str,
+    charge: ChargeRow | None = None,
 ) -> RefundRow | None:
-    """Write a refund and its outbox command, capped at what remains of the charge."""
-    charge = repo.succeeded_charge(session, order.id)
-    if charge is None or repo.refund_by_key(session, ctx.merchant_id, key) is not None:
+    """Write a refund and its outbox command, capped at what remains of the charge.
+
+    The refund goes to ``charge``, by default the order's charge that succeeded.
+    """
+    charge = charge if charge is not None else repo.succeeded_charge(session, order.id)
+    if (
+        charge is None
+        or charge.status != "succeeded"
+        or repo.refund_by_key(session, ctx.merchant_id, key) is not None
+    ):
         return None
     amount = min(amount_cents, refundable_cents(session, charge))
     if amount <= 0:

@@ -17,12 +17,18 @@ hook yields exactly ``type_name`` as the right record class; ``options_model`` a
 ``sample_options`` and rejects an unknown key; ``factory`` builds without network I/O an
 adapter of the right base class; and no secret from ``sample_options`` shows in the
 ``repr()``/``str()`` of the adapter or of its options.
+
+:class:`PaymentGatewayContract` also checks that the gateway can look up charges and
+refunds made earlier under a key (``find_charge``/``find_refund``), and, given a
+``live_gateway`` fixture connected to a test service, how it behaves: a charge or refund
+repeated under its key is one effect, and the lookups find exactly what was made.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import socket
+import uuid
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -31,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..adapters import Adapter, OrderSource, PaymentGateway, Supplier, TrackingSink
 from ..config import secret_values
+from ..domain import ChargeBreakdown, ChargeRequest, Money, RefundRequest
 from ..errors import AdapterError
 from ..plugins import ENTRY_POINT_GROUP, make_plugin_manager
 from ..types import OrderSourceType, PaymentGatewayType, PluginType, SupplierType, TrackingSinkType
@@ -192,11 +199,105 @@ class TrackingSinkContract(PluginContract):
 
 
 class PaymentGatewayContract(PluginContract):
-    """Checks for a payment plugin's ``fbs_payment_gateways()`` type."""
+    """Checks for a payment plugin's ``fbs_payment_gateways()`` type.
+
+    To run the behaviour checks, define a ``live_gateway`` fixture in the subclass that
+    returns the gateway connected to a test service (a sandbox account or a local
+    imitation) on which ``charge_amount`` in ``charge_currency`` succeeds; without it
+    those checks are skipped.
+    """
 
     hook_name = "fbs_payment_gateways"
     record_class = PaymentGatewayType
     adapter_class = PaymentGateway
+
+    finds_earlier_effects: ClassVar[bool] = True
+    """Set False if the gateway cannot look effects up by key: the core then stops every
+    charge or refund retried past the gateway's idempotency window and asks the merchant
+    to check it by hand."""
+    charge_amount: ClassVar[int] = 2500
+    charge_currency: ClassVar[str] = "USD"
+
+    @pytest.fixture
+    def live_gateway(self) -> PaymentGateway:
+        """Override: the gateway connected to a test service."""
+        pytest.skip("define a live_gateway fixture to run the payment behaviour checks")
+
+    def charge_request(self) -> ChargeRequest:
+        """A charge of ``charge_amount`` under a key no earlier test run used."""
+
+        def money(cents: int) -> Money:
+            return Money(cents=cents, currency=self.charge_currency)
+
+        key = f"contract-charge-{uuid.uuid4().hex}"
+        return ChargeRequest(
+            idempotency_key=key,
+            order_id=1,
+            order_reference="#contract",
+            amount=money(self.charge_amount),
+            breakdown=ChargeBreakdown(
+                parts=money(self.charge_amount),
+                core_charges=money(0),
+                shipping=money(0),
+                tax=money(0),
+            ),
+            description="fbs contract check",
+        )
+
+    def refund_request(self, charge_reference: str, cents: int) -> RefundRequest:
+        """A refund of ``cents`` of a charge, under a key no earlier test run used."""
+        return RefundRequest(
+            idempotency_key=f"contract-refund-{uuid.uuid4().hex}",
+            order_id=1,
+            charge_reference=charge_reference,
+            amount=Money(cents=cents, currency=self.charge_currency),
+            reason="fbs contract check",
+        )
+
+    def test_looks_up_earlier_charges_and_refunds(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """``find_charge`` and ``find_refund`` are implemented, so late retries never pay twice."""
+        if not self.finds_earlier_effects:
+            pytest.skip("finds_earlier_effects = False: late retries are held for the merchant")
+        gateway_class = type(self.build(monkeypatch))
+        for method in ("find_charge", "find_refund"):
+            assert getattr(gateway_class, method) is not getattr(PaymentGateway, method), (
+                f"{gateway_class.__name__} does not implement {method}(); a retry older than "
+                "the gateway's idempotency window cannot be checked"
+            )
+
+    def test_a_charge_repeated_under_its_key_is_one_charge(
+        self, live_gateway: PaymentGateway
+    ) -> None:
+        """Charging twice with one key answers with the first charge both times."""
+        request = self.charge_request()
+
+        first = live_gateway.charge(request)
+        again = live_gateway.charge(request)
+
+        assert again.reference == first.reference
+        assert first.amount == request.amount
+        if self.finds_earlier_effects:
+            found = live_gateway.find_charge(request)
+            assert found is not None and found.reference == first.reference
+            assert live_gateway.find_charge(self.charge_request()) is None
+
+    def test_a_refund_repeated_under_its_key_is_one_refund(
+        self, live_gateway: PaymentGateway
+    ) -> None:
+        """Refunding twice with one key answers with the first refund both times."""
+        charge = live_gateway.charge(self.charge_request())
+        request = self.refund_request(charge.reference, self.charge_amount // 2)
+
+        first = live_gateway.refund(request)
+        again = live_gateway.refund(request)
+
+        assert again.reference == first.reference
+        assert first.amount == request.amount
+        if self.finds_earlier_effects:
+            found = live_gateway.find_refund(request)
+            assert found is not None and found.reference == first.reference
+            unused = self.refund_request(charge.reference, 1)
+            assert live_gateway.find_refund(unused) is None
 
 
 class SupplierContract(PluginContract):

@@ -648,6 +648,16 @@ class FakePayment(PaymentGateway):
         )
         return RefundResult(reference=effect.result["reference"], amount=request.amount)
 
+    @_faults
+    def find_refund(self, request: RefundRequest) -> RefundResult | None:  # noqa: D102
+        effect = self.ledger.get("refund", request.idempotency_key)
+        if effect is None or effect.payload["charge"] != request.charge_reference:
+            return None
+        return RefundResult(
+            reference=effect.result["reference"],
+            amount=Money(cents=effect.payload["amount_cents"], currency=request.amount.currency),
+        )
+
 
 # -- registration ---------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
@@ -11,7 +10,7 @@ from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, Sourci
 from ...errors import AdapterError, FatalError
 from .. import identifiers
 from .. import transitions as t
-from ..money import enqueue_refund
+from ..money import enqueue_refund, past_key_window, refundable_cents, window_hours
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler, configured
 from .purchasing import create_purchase_orders
@@ -23,14 +22,17 @@ if TYPE_CHECKING:
     from ..context import PipelineContext
 
 
-IDEMPOTENCY_WINDOW = timedelta(hours=23)
-"""Retries younger than this rely on the gateway's key replay (Stripe keeps keys 24 h)."""
-
-
 def payment_gateway_name(ctx: PipelineContext) -> str | None:
-    """The one enabled payment instance, or None when none is configured."""
-    names = sorted(ctx.runtime.payments)
-    return names[0] if names else None
+    """The payment instance that charges, or None when none is configured.
+
+    ``[fulfillment] payment_gateway`` names it; without the setting the one enabled
+    instance charges (startup refuses several without a choice).
+    """
+    chosen = ctx.runtime.settings.fulfillment.payment_gateway
+    if chosen is not None:
+        return chosen if chosen in ctx.runtime.payments else None
+    names = list(ctx.runtime.payments)
+    return names[0] if len(names) == 1 else None
 
 
 def enqueue_charge(
@@ -48,7 +50,8 @@ def enqueue_charge(
             session,
             order,
             "no_payment_gateway",
-            "No payment gateway is configured in [payments].",
+            "No payment gateway is configured in [payments], or several are and "
+            "[fulfillment] payment_gateway does not name one of them.",
         )
         return
     order.charge_generation += 1
@@ -118,7 +121,7 @@ class ChargeHandler(Handler):
             description=f"Parts for order {p['order_reference']}",
             metadata={"merchant_id": ctx.merchant_id},
         )
-        if ctx.now() - command.created_at > IDEMPOTENCY_WINDOW:
+        if past_key_window(ctx, command.created_at):
             # The gateway may have forgotten this key: ask whether it charged before,
             # so a late retry can never charge the card a second time.
             try:
@@ -126,7 +129,7 @@ class ChargeHandler(Handler):
             except NotImplementedError:
                 raise FatalError(
                     f"The charge for order {p['order_reference']} was sent more than "
-                    f"{IDEMPOTENCY_WINDOW.total_seconds() / 3600:.0f} h ago without an answer, and "
+                    f"{window_hours()} h ago without an answer, and "
                     f"{command.target} cannot look it up. Check the payment in its dashboard, "
                     "then cancel or retry the order.",
                     code="charge_outcome_unknown",
@@ -145,7 +148,7 @@ class ChargeHandler(Handler):
         result: dict[str, Any],
     ) -> None:
         charge = repo.charge_by_key(session, ctx.merchant_id, command.idempotency_key)
-        if charge is None or order is None:
+        if charge is None or order is None or charge.status == "succeeded":
             return
         charge.status = "succeeded"
         charge.reference = result["reference"]
@@ -159,16 +162,23 @@ class ChargeHandler(Handler):
                 "charged",
                 f"Charged {amount}; refunding because the order was cancelled.",
             )
-            enqueue_refund(
+            _refund_whole(ctx, session, order, charge, "Order cancelled before any purchase "
+                          "order was sent.")  # fmt: skip
+            finish_cancellation_if_settled(ctx, session, order)
+            return
+        if not _expects_charge(session, order, charge):
+            # The order moved on while the gateway charged (cancelled, held, or paid by
+            # another charge): the money goes back and the order stays where it is.
+            t.record(
                 ctx,
                 session,
                 order,
-                key=f"refund:{command.idempotency_key}",
-                amount_cents=charge.amount_cents,
-                core_charges_cents=charge.core_charges_cents,
-                reason="Order cancelled before any purchase order was sent.",
+                "late_charge",
+                f"Charged {amount} after the order was {order.status}; refunding it.",
+                data={"amount_cents": charge.amount_cents, "reference": charge.reference},
             )
-            finish_cancellation_if_settled(ctx, session, order)
+            _refund_whole(ctx, session, order, charge, f"Charge {charge.reference} arrived "
+                          f"after the order was {order.status}.")  # fmt: skip
             return
         t.set_status(
             ctx,
@@ -202,6 +212,16 @@ class ChargeHandler(Handler):
         if order.cancel_requested:
             finish_cancellation_if_settled(ctx, session, order)
             return
+        if order.status != OrderStatus.sourced:
+            t.record(
+                ctx,
+                session,
+                order,
+                "charge_failed",
+                f"The charge failed after the order was {order.status}: {error.message}",
+                data={"reason": error.code},
+            )
+            return
         t.hold(ctx, session, order, error.code, error.message)
 
     def on_give_up(  # noqa: D102
@@ -214,4 +234,45 @@ class ChargeHandler(Handler):
     ) -> None:
         # The charge may or may not have happened; it stays pending and a retry
         # reuses the same key, so the gateway answers with the first outcome.
+        if order is not None and order.status != OrderStatus.sourced:
+            t.record(
+                ctx,
+                session,
+                order,
+                "charge_unanswered",
+                f"{command.target} never answered the charge sent while the order was "
+                f"sourced ({error}); it is now {order.status} and stays so. Run "
+                "`fbs orders retry` to ask again: a charge that was taken is then refunded.",
+            )
+            return
         super().on_give_up(ctx, session, command, order, error)
+
+
+def _expects_charge(session: Session, order: OrderRow, charge: ChargeRow) -> bool:
+    """Whether ``charge`` is the one payment the order is waiting for.
+
+    Only a ``sourced`` order waits for a charge, and only while no other charge of it
+    stands (took money that is not being given back).
+    """
+    if order.status != OrderStatus.sourced:
+        return False
+    return not any(
+        other.status == "succeeded" and other.id != charge.id and refundable_cents(session, other)
+        for other in repo.charges_for(session, order.id)
+    )
+
+
+def _refund_whole(
+    ctx: PipelineContext, session: Session, order: OrderRow, charge: ChargeRow, reason: str
+) -> None:
+    """Give back all of ``charge``, keyed by the charge so it is asked for once."""
+    enqueue_refund(
+        ctx,
+        session,
+        order,
+        key=f"refund:{charge.idempotency_key}",
+        amount_cents=charge.amount_cents,
+        core_charges_cents=charge.core_charges_cents,
+        reason=reason,
+        charge=charge,
+    )

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
 from ...domain import Money, RefundRequest
-from ...errors import AdapterError
+from ...errors import AdapterError, FatalError
 from .. import transitions as t
+from ..money import past_key_window, window_hours
 from .base import Command, Handler, configured
 
 if TYPE_CHECKING:
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
 
     from ...db.models import OrderRow, OutboxCommandRow
     from ..context import PipelineContext
+
+
+RETRY_ADVICE = "Retry the order to try again."
 
 
 class RefundHandler(Handler):
@@ -25,16 +29,30 @@ class RefundHandler(Handler):
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         gateway = configured(ctx.runtime.payments, command.target, "payment instance")
         p = command.payload
-        result = gateway.refund(
-            RefundRequest(
-                idempotency_key=command.key,
-                order_id=p["order_id"],
-                charge_reference=p["charge_reference"],
-                amount=Money(cents=p["amount_cents"], currency=p["currency"]),
-                reason=p["reason"],
-                metadata={"merchant_id": ctx.merchant_id},
-            )
+        request = RefundRequest(
+            idempotency_key=command.key,
+            order_id=p["order_id"],
+            charge_reference=p["charge_reference"],
+            amount=Money(cents=p["amount_cents"], currency=p["currency"]),
+            reason=p["reason"],
+            metadata={"merchant_id": ctx.merchant_id},
         )
+        if past_key_window(ctx, command.created_at):
+            # The gateway may have forgotten this key: ask whether it refunded before,
+            # so a late retry can never pay the same refund twice.
+            try:
+                earlier = gateway.find_refund(request)
+            except NotImplementedError:
+                raise FatalError(
+                    f"The refund of {request.amount} on {request.charge_reference} was sent "
+                    f"more than {window_hours()} h ago without an answer, and "
+                    f"{command.target} cannot look it up. Check the refund in its dashboard "
+                    "before retrying the order, or it may be paid twice.",
+                    code="refund_outcome_unknown",
+                ) from None
+            if earlier is not None:
+                return {"reference": earlier.reference, "amount_cents": earlier.amount.cents}
+        result = gateway.refund(request)
         return {"reference": result.reference, "amount_cents": result.amount.cents}
 
     def apply(  # noqa: D102
@@ -46,7 +64,7 @@ class RefundHandler(Handler):
         result: dict[str, Any],
     ) -> None:
         refund = repo.refund_by_key(session, ctx.merchant_id, command.idempotency_key)
-        if refund is None or order is None:
+        if refund is None or order is None or refund.status == "succeeded":
             return
         refund.status = "succeeded"
         refund.reference = result["reference"]
@@ -71,7 +89,9 @@ class RefundHandler(Handler):
         order: OrderRow | None,
         error: AdapterError,
     ) -> None:
-        self._failed(ctx, session, command, order, error.message)
+        # An unknown outcome already says to check the dashboard before any retry.
+        advice = "" if error.code == "refund_outcome_unknown" else RETRY_ADVICE
+        self._failed(ctx, session, command, order, f"{error.code}: {error.message}", advice)
 
     def on_give_up(  # noqa: D102
         self,
@@ -81,7 +101,7 @@ class RefundHandler(Handler):
         order: OrderRow | None,
         error: str,
     ) -> None:
-        self._failed(ctx, session, command, order, error)
+        self._failed(ctx, session, command, order, error, RETRY_ADVICE)
 
     def _failed(
         self,
@@ -90,6 +110,7 @@ class RefundHandler(Handler):
         command: OutboxCommandRow,
         order: OrderRow | None,
         why: str,
+        advice: str,
     ) -> None:
         refund = repo.refund_by_key(session, ctx.merchant_id, command.idempotency_key)
         if refund is not None:
@@ -100,5 +121,5 @@ class RefundHandler(Handler):
                 session,
                 order,
                 "refund_failed",
-                f"Refund {command.idempotency_key} failed: {why}. Retry the order to try again.",
+                f"Refund {command.idempotency_key} failed: {why.rstrip('.')}. {advice}".strip(),
             )

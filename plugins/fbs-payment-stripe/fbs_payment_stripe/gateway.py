@@ -8,7 +8,10 @@ are off: the core retries, with the same key.
 
 Stripe forgets idempotency keys after 24 hours. Before re-sending an older charge the
 core calls :meth:`StripeGateway.find_charge`, which looks the key up in the
-PaymentIntents' ``fbs_idempotency_key`` metadata through Stripe's Search API.
+PaymentIntents' ``fbs_idempotency_key`` metadata through Stripe's Search API. Refunds have
+no Search API, so before re-sending an older refund :meth:`StripeGateway.find_refund`
+lists the refunds of its PaymentIntent (``GET /v1/refunds?payment_intent=``, every page)
+and matches the same metadata key.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ _REFUND_OK = ("succeeded", "pending")
 _SEARCH_PAGE_SIZE = 100  # Stripe's maximum
 _SEARCH_PAGES_LIMIT = 10  # more PaymentIntents than this for one key means something is wrong
 _NOT_YET_SETTLED = ("processing", "requires_capture")  # may still take money
+_LIST_PAGE_SIZE = 100  # Stripe's maximum for list calls
+_LIST_PAGES_LIMIT = 10  # one payment refunded more than 1,000 times means something is wrong
+_REFUND_UNSETTLED = ("requires_action",)  # may still give money back
 
 
 class StripeOptions(BaseModel):
@@ -349,6 +355,74 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError as exc:
             raise from_stripe(exc, doing) from exc
         return refund_result(refund, request)
+
+    def find_refund(self, request: RefundRequest) -> RefundResult | None:
+        """Find the refund of ``request.charge_reference`` made earlier under the request's key.
+
+        Stripe has no search for refunds, so this lists the PaymentIntent's refunds
+        (newest first, 100 a page, following ``has_more`` with ``starting_after``) and
+        keeps those whose ``fbs_idempotency_key`` metadata is the key. A ``succeeded`` or
+        ``pending`` refund is the one made earlier; ``failed`` and ``canceled`` ones gave
+        nothing back and count as none.
+
+        Raises:
+            RetriableError: Stripe was unreachable, rate-limited or failed (5xx).
+            AuthError: the API key was refused (restricted keys need Refunds read).
+            FatalError: Stripe rejected the list, the payment has more refunds than fbs
+                reads (``too_many_refunds``), a refund for the key still waits for an
+                action (``refund_incomplete``), or more than one was made
+                (``duplicate_refund``).
+        """
+        key = request.idempotency_key[:_METADATA_VALUE_LIMIT]
+        params: dict[str, Any] = {
+            "payment_intent": request.charge_reference,
+            "limit": _LIST_PAGE_SIZE,
+        }
+        doing = f"looking for an earlier refund of {request.charge_reference}"
+        matches: list[Any] = []
+        for _ in range(_LIST_PAGES_LIMIT):
+            try:
+                page = self._client.v1.refunds.list(params=params)  # type: ignore[arg-type]
+            except stripe.StripeError as exc:
+                raise from_stripe(exc, doing) from exc
+            refunds = _field(page, "data") or []
+            matches += [
+                refund for refund in refunds
+                if _field(_field(refund, "metadata"), "fbs_idempotency_key") == key
+            ]  # fmt: skip
+            if not _field(page, "has_more") or not refunds:
+                break
+            params = {**params, "starting_after": _field(refunds[-1], "id")}
+        else:
+            raise FatalError(
+                f"Stripe lists more than {_LIST_PAGES_LIMIT * _LIST_PAGE_SIZE} refunds of "
+                f"{request.charge_reference}; fbs cannot tell whether the refund under "
+                f"{key!r} was made. Check the payment in the Stripe dashboard.",
+                code="too_many_refunds",
+            )
+        made = [r for r in matches if _field(r, "status") in _REFUND_OK]
+        unsettled = [r for r in matches if _field(r, "status") in _REFUND_UNSETTLED]
+        if unsettled and not made:
+            refund = unsettled[0]
+            raise FatalError(
+                f"Stripe still has refund {_field(refund, 'id')} of {request.charge_reference} "
+                f"in status {_field(refund, 'status')!r}; it may yet give the money back. "
+                "Check it in the Stripe dashboard before refunding again.",
+                code="refund_incomplete",
+            )
+        if len(made) > 1:
+            ids = ", ".join(_field(refund, "id") for refund in made)
+            raise FatalError(
+                f"Stripe refunded {request.charge_reference} more than once under one "
+                f"idempotency key ({ids}). Check the refunds in the Stripe dashboard.",
+                code="duplicate_refund",
+            )
+        if not made:
+            return None
+        result = refund_result(made[0], request)
+        self.log.info("found earlier refund %s of %s on %s", result.reference, result.amount,
+                      request.charge_reference)  # fmt: skip
+        return result
 
     def check(self) -> None:
         """Retrieve the configured customer: proves the key works and the customer exists.

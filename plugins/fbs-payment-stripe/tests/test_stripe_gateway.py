@@ -392,3 +392,134 @@ def test_find_charge_will_not_say_none_while_a_payment_may_still_take_money(
 
     assert caught.value.code == "payment_incomplete"
     assert "requires_capture" in str(caught.value)
+
+
+# -- finding a refund made earlier under an idempotency key ----------------------------
+
+
+def _lost_refund(gateway, charge_request, refund_request, imitation, cents=5000):
+    """Charge, refund ``cents`` with the answer lost, and let Stripe forget the key."""
+    charge = gateway.charge(charge_request())
+    request = refund_request(charge.reference, cents)
+    imitation.fail_next(503, after_effect=True)
+    with pytest.raises(RetriableError):
+        gateway.refund(request)
+    imitation.forget_idempotency_keys()
+    return charge, request
+
+
+def test_a_refund_re_sent_after_stripe_forgot_its_key_is_paid_twice(
+    make_gateway, charge_request, refund_request, imitation
+):
+    # why find_refund exists: past 24 h the key no longer protects a retry
+    gateway = make_gateway()
+    _, request = _lost_refund(gateway, charge_request, refund_request, imitation)
+
+    gateway.refund(request)
+
+    assert (imitation.refunds, imitation.refunded_cents, imitation.duplicate_effects) == (
+        2,
+        10000,
+        1,
+    )
+
+
+def test_find_refund_returns_the_refund_made_under_the_key(
+    make_gateway, charge_request, refund_request, imitation, stripe_server
+):
+    charge, request = _lost_refund(make_gateway(), charge_request, refund_request, imitation)
+    [made] = imitation.refund_objects
+
+    # a later process asks before re-sending
+    found = make_gateway().find_refund(request)
+
+    assert found is not None
+    assert (found.reference, found.amount) == (made["id"], Money(cents=5000, currency="USD"))
+    [listed] = stripe_server.log.matching("GET", "/v1/refunds")
+    assert dict(parse_qsl(listed.query)) == {"payment_intent": charge.reference, "limit": "100"}
+    assert imitation.refunds == 1
+
+
+def test_find_refund_ignores_other_keys_and_other_payments(
+    make_gateway, charge_request, refund_request, imitation
+):
+    gateway = make_gateway()
+    charge = gateway.charge(charge_request())
+    other = gateway.charge(charge_request(key="charge:order-8:1"))
+    gateway.refund(refund_request(charge.reference, 100, key="refund:order-7:10"))
+    gateway.refund(refund_request(other.reference, 100, key="refund:order-7:1"))
+
+    assert gateway.find_refund(refund_request(charge.reference, 100)) is None
+    assert imitation.refunds == 2
+
+
+def test_find_refund_reads_every_page_of_the_payments_refunds(
+    make_gateway, charge_request, refund_request, imitation, stripe_server, monkeypatch
+):
+    from fbs_payment_stripe import gateway as gateway_module
+
+    monkeypatch.setattr(gateway_module, "_LIST_PAGE_SIZE", 2)
+    gateway = make_gateway()
+    charge = gateway.charge(charge_request())
+    wanted = gateway.refund(refund_request(charge.reference, 100))  # the oldest: last page
+    for n in range(4):
+        gateway.refund(refund_request(charge.reference, 100, key=f"refund:order-7:later-{n}"))
+
+    found = gateway.find_refund(refund_request(charge.reference, 100))
+
+    assert found == wanted
+    pages = [dict(parse_qsl(get.query)) for get in stripe_server.log.matching("GET", "/v1/refunds")]
+    assert len(pages) == 3
+    assert "starting_after" not in pages[0]
+    listed = [r["id"] for r in reversed(imitation.refund_objects)]  # newest first, as Stripe
+    assert [p.get("starting_after") for p in pages[1:]] == [listed[1], listed[3]]
+
+
+def test_find_refund_gives_up_on_a_payment_with_too_many_refunds_to_read(
+    make_gateway, charge_request, refund_request, imitation, monkeypatch
+):
+    from fbs_payment_stripe import gateway as gateway_module
+
+    monkeypatch.setattr(gateway_module, "_LIST_PAGE_SIZE", 1)
+    monkeypatch.setattr(gateway_module, "_LIST_PAGES_LIMIT", 2)
+    gateway = make_gateway()
+    charge = gateway.charge(charge_request())
+    for n in range(3):
+        gateway.refund(refund_request(charge.reference, 100, key=f"refund:order-7:other-{n}"))
+
+    with pytest.raises(FatalError) as caught:
+        gateway.find_refund(refund_request(charge.reference, 100))
+
+    assert caught.value.code == "too_many_refunds"
+    assert charge.reference in str(caught.value)
+
+
+def test_find_refund_reports_two_refunds_under_one_key(
+    make_gateway, charge_request, refund_request, imitation
+):
+    gateway = make_gateway()
+    _, request = _lost_refund(gateway, charge_request, refund_request, imitation)
+    gateway.refund(request)  # re-sent without asking first
+
+    with pytest.raises(FatalError) as caught:
+        gateway.find_refund(request)
+
+    assert caught.value.code == "duplicate_refund"
+    for refund in imitation.refund_objects:
+        assert refund["id"] in str(caught.value)
+
+
+def test_find_refund_with_a_refused_key_is_an_auth_error(make_gateway, refund_request, imitation):
+    imitation.fail_next(401)
+
+    with pytest.raises(AuthError):
+        make_gateway().find_refund(refund_request("pi_unknown", 100))
+
+
+def test_find_refund_when_stripe_fails_is_retriable(make_gateway, refund_request, imitation):
+    imitation.fail_next(503)
+
+    with pytest.raises(RetriableError) as caught:
+        make_gateway().find_refund(refund_request("pi_unknown", 100))
+
+    assert caught.value.code == "upstream_unavailable"

@@ -164,3 +164,32 @@ def test_prism_rejects_a_search_without_its_query(prism):
 
     assert response.status_code == 422
     assert "query" in response.headers["sl-violations"]
+
+
+def test_find_refund_requests_are_valid_for_refund_list(prism, recorder, refund_request):
+    # Prism's placeholder list always says has_more, with refunds whose id is "string"
+    # and whose metadata is empty, so the gateway follows pages until its limit and then
+    # refuses to guess
+    with pytest.raises(FatalError) as caught:
+        _gateway(prism, recorder).find_refund(refund_request("pi_3Nfake000000000000000000", 500))
+
+    assert caught.value.code == "too_many_refunds"
+    allowed = {p["name"] for p in prism.spec["paths"]["/v1/refunds"]["get"]["parameters"]}
+    query = {"payment_intent": "pi_3Nfake000000000000000000", "limit": "100"}
+    first, *later = recorder.exchanges
+    assert len(later) == 9
+    for exchange in recorder.exchanges:
+        path, _, sent = exchange.url.partition("?")
+        assert (exchange.method, path) == ("GET", f"{prism.url}/v1/refunds")
+        _assert_accepted(exchange)
+        assert set(dict(parse_qsl(sent))) <= allowed
+    assert dict(parse_qsl(first.url.partition("?")[2])) == query
+    assert dict(parse_qsl(later[0].url.partition("?")[2])) == {**query, "starting_after": "string"}
+
+
+def test_prism_rejects_a_refund_list_with_a_bad_limit(prism):
+    response = httpx.get(f"{prism.url}/v1/refunds", params={"limit": "many"},
+                         headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30)  # fmt: skip
+
+    assert response.status_code == 422
+    assert "limit" in response.headers["sl-violations"]

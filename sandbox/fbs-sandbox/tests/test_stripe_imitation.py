@@ -294,6 +294,56 @@ def test_refund_retried_with_its_key_is_made_once(api, imitation):
     assert (imitation.refunds, imitation.refunded_cents, imitation.replays) == (1, 500, 1)
 
 
+def test_refunds_list_by_payment_newest_first_in_pages(api):
+    intent_id = _charge(api).json()["id"]
+    other_id = _charge(api, key="idem-2").json()["id"]
+    ids = [_refund(api, intent_id, f"r{i}", amount="100").json()["id"] for i in range(3)]
+    _refund(api, other_id, "r-other", amount="100")
+
+    first = api.get("/v1/refunds", params={"payment_intent": intent_id, "limit": 2}).json()
+    rest = api.get("/v1/refunds", params={"payment_intent": intent_id, "limit": 2,
+                                          "starting_after": ids[1]}).json()  # fmt: skip
+    back = api.get("/v1/refunds", params={"payment_intent": intent_id, "limit": 1,
+                                          "ending_before": ids[0]}).json()  # fmt: skip
+
+    assert (first["object"], first["url"]) == ("list", "/v1/refunds")
+    assert ([r["id"] for r in first["data"]], first["has_more"]) == ([ids[2], ids[1]], True)
+    assert ([r["id"] for r in rest["data"]], rest["has_more"]) == ([ids[0]], False)
+    assert ([r["id"] for r in back["data"]], back["has_more"]) == ([ids[1]], True)
+    charge_id = first["data"][0]["charge"]
+    by_charge = api.get("/v1/refunds", params={"charge": charge_id, "limit": 10}).json()
+    assert [r["id"] for r in by_charge["data"]] == ids[::-1]
+
+
+def test_refunds_list_refuses_what_stripe_documents_it_refuses(api):
+    intent_id = _charge(api).json()["id"]
+    _refund(api, intent_id, "r1", amount="100")
+
+    unknown = api.get("/v1/refunds", params={"order": "1"})
+    both = api.get("/v1/refunds", params={"starting_after": "re_a", "ending_before": "re_b"})
+    missing = api.get("/v1/refunds", params={"starting_after": "re_nope"})
+    too_many = api.get("/v1/refunds", params={"limit": 101})
+
+    assert (unknown.status_code, _error(unknown)["code"]) == (400, "parameter_unknown")
+    assert both.status_code == 400 and "mutually exclusive" in _error(both)["message"]
+    assert (_error(missing)["code"], _error(missing)["param"]) == (
+        "resource_missing",
+        "starting_after",
+    )
+    assert _error(too_many)["param"] == "limit"
+
+
+def test_refunds_list_filters_by_creation_time(api):
+    intent_id = _charge(api).json()["id"]
+    refund = _refund(api, intent_id, "r1", amount="100").json()
+
+    since = api.get("/v1/refunds", params={"created[gte]": refund["created"]}).json()
+    before = api.get("/v1/refunds", params={"created[lt]": refund["created"]}).json()
+
+    assert [r["id"] for r in since["data"]] == [refund["id"]]
+    assert before["data"] == []
+
+
 # -- fault injection -------------------------------------------------------------------
 
 

@@ -13,6 +13,10 @@ cannot tell the difference for these calls:
   replayed with ``Idempotent-Replayed: true``; the same key with other parameters gets
   400 ``idempotency_error``; requests that fail parameter validation save nothing;
 * refunds that refuse to give back more than remains on the payment;
+* lists (``GET /v1/payment_intents``, ``GET /v1/refunds``) newest first with Stripe's
+  cursor pagination (``limit``, ``starting_after`` / ``ending_before``, ``has_more``); the
+  refund list takes only the filters Stripe's OpenAPI documents for it (``payment_intent``,
+  ``charge``, ``created``), see ``_objects``;
 * PaymentIntent search for one clause of Stripe's search query language,
   ``metadata['key']:'value'`` (exact match; single or double quotes, a backslash
   escapes the next character); any other query gets Stripe's 400. Unlike Stripe, new objects

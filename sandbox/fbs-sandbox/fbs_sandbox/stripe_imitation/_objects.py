@@ -3,6 +3,14 @@
 Off-session confirmed PaymentIntents succeed, or fail with a 402 ``card_error`` for
 Stripe's test payment methods; refunds refuse to give back more than remains on the
 payment.
+
+Lists follow Stripe's pagination reference (https://docs.stripe.com/api/pagination):
+newest first, ``limit`` 1-100 (default 10), ``starting_after`` / ``ending_before`` object
+ids that are mutually exclusive, and ``{"object": "list", "data", "has_more", "url"}``.
+``GET /v1/refunds`` takes the parameters of "List all refunds" in Stripe's OpenAPI
+(``shared/specs/stripe/spec3.yaml``, 2023-08-16): ``charge``, ``created`` (an integer or
+``gt``/``gte``/``lt``/``lte``), ``ending_before``, ``expand``, ``limit``, ``payment_intent``
+and ``starting_after``; anything else gets Stripe's ``parameter_unknown`` 400.
 """
 
 from __future__ import annotations
@@ -44,6 +52,10 @@ _PAYMENT_INTENT_PARAMS = frozenset(
     }
 )  # fmt: skip
 _REFUND_PARAMS = frozenset({"payment_intent", "charge", "amount", "reason", "metadata", "expand"})
+_REFUND_LIST_PARAMS = frozenset(
+    {"charge", "created", "ending_before", "expand", "limit", "payment_intent", "starting_after"}
+)
+_RANGE = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
 _REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 _MINIMUM_CHARGE_CENTS = 50  # Stripe's minimum for USD, applied to every currency here
 
@@ -174,9 +186,15 @@ class _Objects:
         return self._page(request, list(reversed(intents)), params)
 
     def _list_refunds(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+        _check_known({name.split("[", 1)[0]: v for name, v in params.items()},
+                     _REFUND_LIST_PARAMS)  # fmt: skip
         refunds = list(self._state.refunds.values())
-        if "payment_intent" in params:
-            refunds = [r for r in refunds if r["payment_intent"] == params["payment_intent"]]
+        for field_name in ("payment_intent", "charge"):
+            if field_name in params:
+                refunds = [r for r in refunds if r[field_name] == params[field_name]]
+        for name in params:
+            if name == "created" or name.startswith("created["):
+                refunds = [r for r in refunds if _created_matches(r["created"], name, params)]
         return self._page(request, list(reversed(refunds)), params)
 
     @staticmethod
@@ -187,18 +205,26 @@ class _Objects:
         if not 1 <= limit <= 100:
             raise StripeApiError(400, "Invalid limit: must be between 1 and 100",
                                  param="limit")  # fmt: skip
-        after = params.get("starting_after")
-        if after is not None:
-            ids = [o["id"] for o in newest_first]
-            if after not in ids:
-                raise StripeApiError(400, f"No such object: '{after}'",
-                                     code="resource_missing", param="starting_after")  # fmt: skip
-            newest_first = newest_first[ids.index(after) + 1 :]
-        page = newest_first[:limit]
+        after, before = params.get("starting_after"), params.get("ending_before")
+        if after is not None and before is not None:
+            raise StripeApiError(400, "Received both starting_after and ending_before: "
+                                 "these parameters are mutually exclusive.")  # fmt: skip
+        ids = [o["id"] for o in newest_first]
+        for name, cursor in (("starting_after", after), ("ending_before", before)):
+            if cursor is not None and cursor not in ids:
+                raise StripeApiError(400, f"No such object: '{cursor}'",
+                                     code="resource_missing", param=name)  # fmt: skip
+        if before is not None:
+            newer = newest_first[: ids.index(before)]
+            page, has_more = newer[-limit:], len(newer) > limit
+        else:
+            if after is not None:
+                newest_first = newest_first[ids.index(after) + 1 :]
+            page, has_more = newest_first[:limit], len(newest_first) > limit
         return {
             "object": "list",
             "data": deepcopy(page),
-            "has_more": len(newest_first) > limit,
+            "has_more": has_more,
             "url": request.url.path,
         }
 
@@ -285,6 +311,20 @@ class _Objects:
             "livemode": False,
             "metadata": {},
         }
+
+
+def _created_matches(created: int, name: str, params: Mapping[str, Any]) -> bool:
+    """Whether ``created`` passes the ``created`` or ``created[op]`` filter ``name``."""
+    bound = _int_param(params, name)
+    if bound is None:
+        return True
+    if name == "created":
+        return created == bound
+    op = name[len("created[") : -1]
+    if op not in _RANGE:
+        raise StripeApiError(400, f"Received unknown parameter: {name}",
+                             code="parameter_unknown", param=name)  # fmt: skip
+    return bool(_RANGE[op](created, bound))
 
 
 def _show(cents: int, currency: str) -> str:
