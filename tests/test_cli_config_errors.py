@@ -90,6 +90,13 @@ BROKEN = [
         id="unparsable-url",
     ),
     pytest.param(
+        'database_url = "postgresql://shop@127.0.0.1:notaport/fbs"\n',
+        "database_url",
+        "not a database URL fbs can read",
+        DATABASE_COMMANDS,
+        id="url-with-a-bad-port",
+    ),
+    pytest.param(
         'database_url = "postgresql://postgres@127.0.0.1:5432/fbs_no_such_database"\n',
         "database_url",
         "cannot open the database",
@@ -250,3 +257,14 @@ def test_read_only_commands_do_not_need_the_secrets(tmp_path, installed_fake_dis
             "error: fbs.toml: suppliers.east.options.api_key: "
             "environment variable EAST_KEY_NOT_SET is not set\n"
         )
+
+
+def test_a_database_url_from_the_environment_is_named_as_such(tmp_path, monkeypatch):
+    (tmp_path / "fbs.toml").write_text(BASE)
+    monkeypatch.setenv("FBS_DATABASE_URL", "mysql://shop@127.0.0.1/fbs")
+    result = invoke("orders", "list")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: fbs.toml: database_url (from FBS_DATABASE_URL): fbs does not work with "
+        "'mysql' databases; use sqlite or postgresql\n"
+    )

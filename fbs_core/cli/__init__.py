@@ -132,11 +132,23 @@ class LazyFbsGroup(FbsGroup):
             if loaded is not None:
                 text = loaded.get_short_help_str(limit)
             else:
-                text = click.utils.make_default_short_help(COMMANDS[name][1], limit)
+                text = _shorten(COMMANDS[name][1], limit)
             rows.append((name, text))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word to fit ``limit`` characters, ending in ``...`` when cut."""
+    if len(text) <= limit:
+        return text
+    words: list[str] = []
+    for word in text.split():
+        if len(" ".join([*words, word])) + 3 > limit:
+            break
+        words.append(word)
+    return " ".join(words) + "..."
 
 
 @click.group(cls=LazyFbsGroup)

@@ -183,7 +183,8 @@ def command(obj: CliContext, timeout: float) -> None:
 
     count = _count_instances(obj)
     if count:
-        click.echo(f"checking {count} instances at once (timeout {timeout:g} s)", err=True)
+        noun = "instance" if count == 1 else "instances"
+        click.echo(f"checking {count} {noun} at once (timeout {timeout:g} s)", err=True)
     results = run_checks(obj, timeout=timeout, on_result=progress)
     console = obj.console
     failures = plugin_failures(obj)

@@ -97,6 +97,18 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(original).__name__
 
 
+def sqlite_path(settings: Settings) -> Path | None:
+    """The SQLite file of ``database_url`` (None for other databases); UserError if unreadable."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..db.engine import sqlite_file
+
+    try:
+        return sqlite_file(settings.database_url)
+    except (SQLAlchemyError, ValueError):
+        raise _problem(settings, "not a database URL fbs can read") from None
+
+
 def connect(settings: Settings) -> tuple[Database, str | None]:
     """Open the database and read its revision; UserError naming the file and key if it fails.
 
@@ -105,13 +117,9 @@ def connect(settings: Settings) -> tuple[Database, str | None]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..db import Database
-    from ..db.engine import sqlite_file
 
     url = settings.database_url
-    try:
-        missing = sqlite_file(url)
-    except (SQLAlchemyError, ValueError):
-        raise _problem(settings, "not a database URL fbs can read") from None
+    missing = sqlite_path(settings)
     if missing is not None and not missing.parent.is_dir():
         raise _problem(settings, f"the folder {missing.parent} does not exist")
     try:
@@ -127,10 +135,8 @@ def connect(settings: Settings) -> tuple[Database, str | None]:
 
 def database_state(obj: CliContext) -> DatabaseState:
     """Open the database only to read its revision (``fbs check``); create nothing."""
-    from ..db.engine import sqlite_file
-
     settings = obj.settings()
-    missing = sqlite_file(settings.database_url)
+    missing = sqlite_path(settings)
     if missing is not None and missing.parent.is_dir() and not missing.exists():
         return DatabaseState(None, head_revision())
     db, revision = connect(settings)
@@ -144,10 +150,8 @@ def open_database(obj: CliContext, *, create: bool = False) -> Database:
     ``create`` migrates a new (empty) database by itself, as ``fbs run`` does; an
     existing database behind this version of fbs must be upgraded on purpose.
     """
-    from ..db.engine import sqlite_file
-
     settings = obj.settings()
-    missing = sqlite_file(settings.database_url) if not create else None
+    missing = sqlite_path(settings) if not create else None
     if missing is not None and missing.parent.is_dir() and not missing.exists():
         raise UserError(
             f"there is no database at {missing}; run 'fbs run' or 'fbs db upgrade' first"
