@@ -303,6 +303,7 @@ def cancel_command(obj: CliContext, order_id: int, yes: bool) -> None:
     without a terminal are never asked).
     """
     if not yes and sys.stdin.isatty():
+        obj.runtime()  # a missing secret is reported before the question, not after
         order = _detail(obj, order_id).order
         click.confirm(
             f"Cancel order {order_id} ({order.channel} {order.number}, {order.status.value}, "
