@@ -11,13 +11,28 @@ Plugin authors import :data:`hookimpl` from here first::
 
 from __future__ import annotations
 
-import pluggy
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 PROJECT_NAME = "fbs"
 
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-"""Decorator for plugin hook implementations: ``@fbs_core.hookimpl``."""
+if TYPE_CHECKING:
+    import pluggy
+
+    hookimpl: pluggy.HookimplMarker
+    """Decorator for plugin hook implementations: ``@fbs_core.hookimpl``."""
+
+
+def __getattr__(name: str) -> Any:
+    """Create :data:`hookimpl` on first use, so ``fbs --help`` does not import pluggy."""
+    if name == "hookimpl":
+        import pluggy
+
+        marker = pluggy.HookimplMarker(PROJECT_NAME)
+        globals()["hookimpl"] = marker
+        return marker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["PROJECT_NAME", "__version__", "hookimpl"]

@@ -5,7 +5,12 @@ the instance's plugin type and is validated later (:func:`fbs_core.plugins.build
 
 Secrets are written ``{ env = "NAME" }`` anywhere inside an ``options`` table. The loader
 replaces each one with a :class:`pydantic.SecretStr` holding the variable's value, so a
-secret never shows in a ``repr``, a log line or an error message.
+secret never shows in a ``repr``, a log line or an error message. Commands that only read
+the database load the file with ``resolve_secrets=False``: the references are checked but
+the variables need not be set.
+
+Values are strictly typed: TOML has numbers and booleans, so ``"30"`` where a number
+belongs or ``"yes"`` where ``true`` belongs is reported rather than converted.
 
 Every problem is reported as a :class:`~fbs_core.errors.ConfigError` whose message names
 the file, the dotted key path and the problem (one line per problem, all problems of the
@@ -33,6 +38,7 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     ValidationError,
+    field_validator,
 )
 
 from .domain.rules import FulfillmentRules
@@ -46,6 +52,12 @@ INSTANCE_SECTIONS = ("channels", "suppliers", "payments", "tracking")
 
 INSTANCE_NAME_PATTERN = r"^[a-z0-9_-]+$"
 InstanceName = Annotated[str, StringConstraints(pattern=INSTANCE_NAME_PATTERN)]
+
+MERCHANT_ID_MAX_LENGTH = 32
+"""A purchase-order number is ``<merchant_id>-<order>-<n>`` and a warehouse takes 64 characters."""
+MERCHANT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "postgres")
+"""URL schemes (before any ``+driver``) of the databases fbs runs on."""
 
 
 class InstanceSettings(BaseModel):
@@ -97,7 +109,7 @@ class ServerSettings(BaseModel):
 
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = 8750
+    port: int = Field(default=8750, ge=1, le=65535)
 
 
 def webhook_secret_problems(settings: Settings) -> list[str]:
@@ -131,6 +143,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     merchant_id: str = "default"
+    """A slug (lowercase letters, digits, '-'; at most 32 characters) that starts PO numbers."""
     database_url: str = "sqlite:///fbs.db"
     """A relative sqlite path is resolved against the config file's folder;
     env ``FBS_DATABASE_URL`` overrides."""
@@ -144,6 +157,16 @@ class Settings(BaseModel):
     tracking: dict[InstanceName, InstanceSettings] = Field(default_factory=dict)
     config_path: Path | None = None
     """Absolute path of the file these settings came from; set by the loader."""
+
+    @field_validator("merchant_id")
+    @classmethod
+    def _merchant_id_is_a_slug(cls, value: str) -> str:
+        if not MERCHANT_ID_PATTERN.fullmatch(value) or len(value) > MERCHANT_ID_MAX_LENGTH:
+            raise ValueError(
+                "must be a slug: lowercase letters, digits and '-', starting with a letter or "
+                f"digit, at most {MERCHANT_ID_MAX_LENGTH} characters"
+            )
+        return value
 
 
 def find_config(explicit: str | Path | None) -> Path:
@@ -172,8 +195,14 @@ def find_config(explicit: str | Path | None) -> Path:
     )
 
 
-def load_settings(path: Path) -> Settings:
+def load_settings(path: Path, *, resolve_secrets: bool = True) -> Settings:
     """Read, resolve and validate one config file.
+
+    Args:
+        path: the config file.
+        resolve_secrets: read every ``{ env = "NAME" }`` from the environment. Commands
+            that never build adapters pass False: the references stay as they are written
+            (``{"env": "NAME"}``) and an unset variable is not a problem.
 
     Raises:
         ConfigError: listing every problem of the file, one per line.
@@ -193,14 +222,20 @@ def load_settings(path: Path) -> Settings:
     if "config_path" in raw:
         del raw["config_path"]
         problems.append("config_path: unknown key")
-    problems.extend(_resolve_secrets(raw))
+    problems.extend(_resolve_secrets(raw, resolve=resolve_secrets))
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         problems.extend(format_validation_errors(exc, Settings, hide_input=_is_options))
         settings = None
-    else:
+    if settings is not None:
         problems.extend(webhook_secret_problems(settings))
+        problems.extend(_loose_values(raw, settings, ()))
+        from_env = os.environ.get(DATABASE_URL_ENV)
+        url_problem = database_url_problem(from_env or settings.database_url)
+        if url_problem is not None:
+            key = f"database_url (from {DATABASE_URL_ENV})" if from_env else "database_url"
+            problems.append(f"{key}: {url_problem}")
     if problems or settings is None:
         raise ConfigError("\n".join(f"{shown}: {problem}" for problem in problems))
 
@@ -254,7 +289,7 @@ def format_validation_errors(
                 f"{key}: invalid instance name; use lowercase letters, digits, '-' and '_'"
             )
             continue
-        message = error["msg"]
+        message = error["msg"].removeprefix("Value error, ")
         secret = hide_input is not None and hide_input(loc)
         value = error.get("input")
         if not secret and isinstance(value, str | int | float | bool) and len(repr(value)) < 60:
@@ -292,11 +327,26 @@ def secret_values(value: Any) -> list[str]:
     return []
 
 
+SECRET_MASK = "**********"
+LONG_SECRET_LENGTH = 8
+"""A secret this long is masked wherever it appears; a shorter one only as a whole word."""
+
+
 def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
-    """Mask every secret of 6+ characters in ``text`` (shorter ones would mangle words)."""
+    """Mask whole secret values in ``text``, and never a piece of an ordinary word.
+
+    Messages should not carry secrets in the first place; this is the safety net for text
+    a remote service wrote (an error body that echoes a key). A long secret is replaced
+    wherever it stands; a short one (an API key of ``e``) only where it stands alone, so
+    ``could not reach the warehouse`` stays readable.
+    """
     for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) >= 6:
-            text = text.replace(secret, "**********")
+        if not secret:
+            continue
+        if len(secret) >= LONG_SECRET_LENGTH:
+            text = text.replace(secret, SECRET_MASK)
+        else:
+            text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", SECRET_MASK, text)
     return text
 
 
@@ -305,8 +355,60 @@ def _is_options(loc: tuple[str, ...]) -> bool:
     return len(loc) >= 3 and loc[0] in INSTANCE_SECTIONS and loc[2] == "options"
 
 
-def _resolve_secrets(raw: dict[str, Any]) -> list[str]:
-    """Replace ``{ env = "NAME" }`` inside every instance's options; return problems."""
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a database URL at a glance (its scheme), or None.
+
+    Only the scheme is judged here; whether the database can be opened is found out by
+    opening it. The URL itself is never echoed: it may hold a password.
+    """
+    match = re.match(r"([A-Za-z][A-Za-z0-9.+-]*)://", url)
+    if match is None:
+        return (
+            "not a database URL; write sqlite:///path/to/fbs.db or "
+            "postgresql://user@host:5432/dbname"
+        )
+    backend = match.group(1).split("+")[0].lower()
+    if backend not in SUPPORTED_DATABASES:
+        return f"fbs does not work with '{backend}' databases; use sqlite or postgresql"
+    return None
+
+
+def _loose_values(raw: Mapping[str, Any], model: BaseModel, loc: tuple[str, ...]) -> list[str]:
+    """Values pydantic converted that TOML would have written as their own type.
+
+    ``poll_interval = "30"`` or ``enabled = "yes"`` is almost always a slip; reporting it
+    beats guessing. Plugin ``options`` belong to their plugin and are skipped.
+    """
+    problems: list[str] = []
+    fields = type(model).model_fields
+    for key, value in raw.items():
+        if key not in fields or key == "options":
+            continue
+        parsed = getattr(model, key)
+        here = (*loc, key)
+        if isinstance(value, Mapping) and isinstance(parsed, BaseModel):
+            problems.extend(_loose_values(value, parsed, here))
+        elif isinstance(value, Mapping) and isinstance(parsed, Mapping):
+            for name, table in value.items():
+                if isinstance(table, Mapping) and isinstance(parsed.get(name), BaseModel):
+                    problems.extend(_loose_values(table, parsed[name], (*here, name)))
+        elif isinstance(parsed, bool):
+            if not isinstance(value, bool):
+                problems.append(
+                    f"{dotted(here)}: write true or false without quotes (got {value!r})"
+                )
+        elif isinstance(parsed, int | float) and isinstance(value, str | bool):
+            problems.append(f"{dotted(here)}: write a number without quotes (got {value!r})")
+        elif isinstance(parsed, int) and isinstance(value, float):
+            problems.append(f"{dotted(here)}: write a whole number (got {value!r})")
+    return problems
+
+
+def _resolve_secrets(raw: dict[str, Any], *, resolve: bool = True) -> list[str]:
+    """Replace ``{ env = "NAME" }`` inside every instance's options; return problems.
+
+    With ``resolve=False`` the references are only checked for their shape.
+    """
     problems: list[str] = []
     for section in INSTANCE_SECTIONS:
         instances = raw.get(section)
@@ -315,26 +417,48 @@ def _resolve_secrets(raw: dict[str, Any]) -> list[str]:
         for name, table in instances.items():
             if isinstance(table, dict) and isinstance(table.get("options"), dict):
                 table["options"] = _resolve_env(
-                    table["options"], (section, name, "options"), problems
+                    table["options"], (section, name, "options"), problems, resolve
                 )
     return problems
 
 
-def _resolve_env(value: Any, loc: tuple[str, ...], problems: list[str]) -> Any:
+def _resolve_env(value: Any, loc: tuple[str, ...], problems: list[str], resolve: bool) -> Any:
     if isinstance(value, dict):
+        misspelled = _misspelled_env_reference(value)
+        if misspelled is not None:
+            problems.append(f"{dotted((*loc, misspelled))}: unknown key; did you mean 'env'?")
+            return None
+        if "env" in value and len(value) > 1:
+            extra = ", ".join(sorted(k for k in value if k != "env"))
+            problems.append(
+                f"{dotted(loc)}: a secret reference takes only 'env' (also got {extra})"
+            )
+            return None
         if set(value) == {"env"}:
             var = value["env"]
             if not isinstance(var, str) or not var:
                 problems.append(f"{dotted(loc)}: 'env' must name an environment variable")
                 return None
+            if not resolve:
+                return value
             if var not in os.environ:
                 problems.append(f"{dotted(loc)}: environment variable {var} is not set")
                 return None
             return SecretStr(os.environ[var])
-        return {k: _resolve_env(v, (*loc, k), problems) for k, v in value.items()}
+        return {k: _resolve_env(v, (*loc, k), problems, resolve) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_env(v, (*loc, str(i)), problems) for i, v in enumerate(value)]
+        return [_resolve_env(v, (*loc, str(i)), problems, resolve) for i, v in enumerate(value)]
     return value
+
+
+def _misspelled_env_reference(table: Mapping[str, Any]) -> str | None:
+    """The key of ``{ envv = "NAME" }``-like tables: one string value under a key close to env."""
+    if len(table) != 1:
+        return None
+    ((key, value),) = table.items()
+    if key == "env" or not isinstance(value, str):
+        return None
+    return key if difflib.get_close_matches(key.lower(), ["env"], n=1, cutoff=0.6) else None
 
 
 def _resolve_sqlite(url: str, base: Path) -> str:

@@ -8,9 +8,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from fbs_core.cli import FbsGroup, main
+from fbs_core.cli import COMMANDS, FbsGroup, load_all_commands, main
 from fbs_core.cli.init_cmd import starter_config
+from fbs_core.cli.orders_cmd import ORDER_STATUSES
 from fbs_core.config import load_settings
+from fbs_core.domain import OrderStatus
 from fbs_core.errors import ConfigError
 
 DATA = Path(__file__).parent / "data"
@@ -33,7 +35,7 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def test_init_writes_a_starter_that_check_accepts(tmp_path):
+def test_init_writes_a_starter_that_loads_and_check_says_what_is_missing(tmp_path):
     result = run("init")
     assert result.exit_code == 0, result.output
     written = (tmp_path / "fbs.toml").read_text()
@@ -43,8 +45,8 @@ def test_init_writes_a_starter_that_check_accepts(tmp_path):
     assert settings.channels == settings.suppliers == settings.payments == {}
 
     check = run("check")
-    assert check.exit_code == 0, check.output
-    assert "0 ok, 0 failed" in check.stdout
+    assert check.exit_code == 2, check.output
+    assert check.stderr.startswith("error: fbs.toml: nothing is configured: add a [channels.")
     assert "Plugin problems" not in check.stdout
 
 
@@ -182,3 +184,12 @@ def test_only_fbs_errors_are_turned_into_messages():
     assert mistake.stderr == "error: fbs.toml: a: first\nerror: fbs.toml: b: second\n"
     crash = CliRunner().invoke(group, ["bug"])
     assert isinstance(crash.exception, ValueError)  # keeps its traceback
+
+
+def test_the_help_listing_is_each_command_s_own_first_line():
+    for name, command in load_all_commands().items():
+        assert COMMANDS[name][1] == command.get_short_help_str(limit=1000), name
+
+
+def test_the_status_choices_are_the_order_statuses():
+    assert tuple(status.value for status in OrderStatus) == ORDER_STATUSES

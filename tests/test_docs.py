@@ -11,7 +11,7 @@ import click
 import pytest
 
 from fbs_channel_woocommerce.channel import WooCommerceOptions
-from fbs_core.cli import main
+from fbs_core.cli import load_all_commands, main
 from fbs_core.config import (
     INSTANCE_SECTIONS,
     InstanceSettings,
@@ -57,7 +57,8 @@ def hook_specs() -> dict[str, list[str]]:
 def cli_commands(group: click.Group, prefix: str = "fbs") -> list[str]:
     """Every command path under ``group``: ``fbs run``, ``fbs orders list``, ..."""
     found = []
-    for name, command in group.commands.items():
+    commands = load_all_commands() if group is main else group.commands
+    for name, command in commands.items():
         path = f"{prefix} {name}"
         found.append(path)
         if isinstance(command, click.Group):

@@ -72,10 +72,10 @@ ledger_path = "{tmp_path / "effects.db"}"
         assert completed == 15, "the loop did not finish the orders"
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr.decode()
     assert "stopped cleanly" in stderr.decode()
-    assert "orders: 15 completed" in stderr.decode()
+    assert "orders: 15 completed" in stdout.decode()
 
 
 def _completed(url: str) -> int:

@@ -1,22 +1,39 @@
-"""``fbs check``: validate the config, load plugins and call every instance's ``check()``."""
+"""``fbs check``: config, database, webhook address, plugins and every instance's check.
+
+It validates the config, opens the database, probes the webhook address, loads plugins
+and calls every instance's ``check()``. Instances are checked at once, each in its own
+daemon thread with a time limit, so a store that never answers costs one timeout, not one
+per instance, and cannot keep fbs from exiting. Each result is printed on stderr as it
+arrives.
+"""
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import click
 from rich.table import Table
 from rich.text import Text
 
-from ..config import scrub_secrets, secret_values
+from ..config import INSTANCE_SECTIONS, display_path, scrub_secrets, secret_values
 from ..errors import AdapterError, UserError
 from ..pipeline import stores
 from ..plugins import KINDS, PluginFailure
 from .context import CliContext
-from .database import open_database
+from .database import database_state, open_database
+from .server_address import server_address_problem
 
 log = logging.getLogger("fbs.check")
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+CONFIG_PROBLEM_EXIT = 2
+CHECK_FAILED_EXIT = 1
 
 
 @dataclass(frozen=True)
@@ -29,28 +46,75 @@ class CheckResult:
     error: str | None
 
 
-def run_checks(obj: CliContext) -> list[CheckResult]:
-    """Build the runtime (ConfigError on bad config) and check each built adapter."""
+def _check_one(adapter: Any, secrets: list[str]) -> str | None:
+    """Call ``adapter.check()``; None when it passed, else one masked line."""
+    try:
+        adapter.check()
+        return None
+    except AdapterError as exc:
+        error = f"{exc.code}: {exc.message}"
+    except Exception as exc:  # a plugin bug must not hide the other results
+        log.debug("check of %s raised", adapter.name, exc_info=True)
+        error = f"{type(exc).__name__}: {exc}"
+    return scrub_secrets(error, secrets)
+
+
+def run_checks(
+    obj: CliContext,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Build the runtime (ConfigError on bad config) and check every adapter at once.
+
+    An instance that has not answered after ``timeout`` seconds is reported as timed out;
+    its thread is left to finish (or not) on its own.
+    """
     runtime = obj.runtime()
-    settings = obj.settings()
-    results = []
+    settings = runtime.settings
+    jobs = []
     for kind in KINDS:
         for name, adapter in getattr(runtime, kind.section).items():
-            type_name = getattr(settings, kind.section)[name].type
-            try:
-                adapter.check()
-                error = None
-            except AdapterError as exc:
-                error = f"{exc.code}: {exc.message}"
-            except Exception as exc:  # a plugin bug must not hide the other results
-                log.debug("check of %s.%s raised", kind.section, name, exc_info=True)
-                error = f"{type(exc).__name__}: {exc}"
-            if error is not None:
-                options = getattr(settings, kind.section)[name].options
-                secrets = secret_values(options) + secret_values(adapter.options)
-                error = scrub_secrets(error, secrets)
-            results.append(CheckResult(name, kind.name, type_name, error))
-    return results
+            configured = getattr(settings, kind.section)[name]
+            secrets = secret_values(configured.options) + secret_values(adapter.options)
+            jobs.append((CheckResult(name, kind.name, configured.type, None), adapter, secrets))
+
+    answers: queue.Queue[tuple[int, str | None]] = queue.Queue()
+
+    def work(index: int, adapter: Any, secrets: list[str]) -> None:
+        answers.put((index, _check_one(adapter, secrets)))
+
+    for index, (result, adapter, secrets) in enumerate(jobs):
+        threading.Thread(
+            target=work,
+            args=(index, adapter, secrets),
+            name=f"fbs-check-{result.instance}",
+            daemon=True,
+        ).start()
+
+    finished: dict[int, CheckResult] = {}
+    deadline = time.monotonic() + timeout
+    while len(finished) < len(jobs):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            index, error = answers.get(timeout=remaining)
+        except queue.Empty:
+            break
+        finished[index] = _with_error(jobs[index][0], error)
+        if on_result is not None:
+            on_result(finished[index])
+    for index, (result, _, _) in enumerate(jobs):
+        if index not in finished:
+            finished[index] = _with_error(result, f"timeout: no answer within {timeout:g} s")
+            if on_result is not None:
+                on_result(finished[index])
+    return [finished[index] for index in range(len(jobs))]
+
+
+def _with_error(result: CheckResult, error: str | None) -> CheckResult:
+    return CheckResult(result.instance, result.kind, result.type, error)
 
 
 def plugin_failures(obj: CliContext) -> list[PluginFailure]:
@@ -58,32 +122,99 @@ def plugin_failures(obj: CliContext) -> list[PluginFailure]:
     return [*obj.plugin_manager().failures, *obj.registry().failures]
 
 
-@click.command("check")
-@click.pass_obj
-def command(obj: CliContext) -> None:
-    """Check the config, the plugins and every configured instance's credentials.
+def setup_problems(obj: CliContext) -> list[str]:
+    """Problems outside the instances: nothing configured, database, webhook address.
 
-    Exits 2 if the config is invalid, 1 if any instance's check failed, 0 otherwise.
+    Prints what was found on stdout (``database: ...``, ``webhook server: ...``) and returns
+    one ``<file>: <key>: <problem>`` line per problem.
     """
-    results = run_checks(obj)
+    settings = obj.settings()
+    shown = display_path(settings.config_path)
+    problems = []
+    enabled = [
+        name
+        for section in INSTANCE_SECTIONS
+        for name, instance in getattr(settings, section).items()
+        if instance.enabled
+    ]
+    if not enabled:
+        problems.append(
+            f"{shown}: nothing is configured: add a [channels.<name>], a [suppliers.<name>] "
+            "and a [payments.<name>] table (see config.example.toml)"
+        )
+    try:
+        click.echo(f"database: {database_state(obj).describe()}")
+    except UserError as exc:
+        problems.append(str(exc))
+    if not settings.server.enabled:
+        click.echo("webhook server: off")
+    else:
+        problem = server_address_problem(settings)
+        if problem is None:
+            click.echo(f"webhook server: {settings.server.host}:{settings.server.port} is free")
+        else:
+            problems.append(problem)
+    return problems
+
+
+@click.command("check")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds each instance may take to answer its check.",
+)
+@click.pass_obj
+def command(obj: CliContext, timeout: float) -> None:
+    """Check the config, the database, the webhook address and every instance.
+
+    Opens the database and reports its schema revision, makes sure the webhook server
+    could listen on [server] host and port, and calls every configured store, warehouse
+    and payment gateway once, all at the same time, each within --timeout seconds.
+
+    Exits 2 if the config, the database or the webhook address is wrong (or nothing is
+    configured), 1 if any instance's check failed, 0 otherwise.
+    """
+    obj.settings_with_secrets()
+    problems = setup_problems(obj)
+
+    def progress(result: CheckResult) -> None:
+        click.echo(f"  {result.instance}: {result.error or 'ok'}", err=True)
+
+    count = _count_instances(obj)
+    if count:
+        noun = "instance" if count == 1 else "instances"
+        click.echo(f"checking {count} {noun} at once (timeout {timeout:g} s)", err=True)
+    results = run_checks(obj, timeout=timeout, on_result=progress)
     console = obj.console
     failures = plugin_failures(obj)
     if failures:
-        problems = Table("plugin", "distribution", "stage", "error", title="Plugin problems")
+        problems_table = Table("plugin", "distribution", "stage", "error", title="Plugin problems")
         for f in failures:
             dist = f"{f.distribution} {f.version or ''}".strip() if f.distribution else ""
-            problems.add_row(*map(Text, (f.plugin, dist, f.stage, f.error)))
-        console.print(problems)
-    table = Table("instance", "kind", "type", "result", title="Instances")
-    for r in results:
-        result = "ok" if r.error is None else r.error
-        table.add_row(*map(Text, (r.instance, r.kind, r.type, result)))
-    console.print(table)
+            problems_table.add_row(*map(Text, (f.plugin, dist, f.stage, f.error)))
+        console.print(problems_table)
+    if results:
+        table = Table("instance", "kind", "type", "result", title="Instances")
+        for r in results:
+            result = "ok" if r.error is None else r.error
+            table.add_row(*map(Text, (r.instance, r.kind, r.type, result)))
+        console.print(table)
     verify_store_identities(obj)
     failed = [r for r in results if r.error is not None]
     click.echo(f"{len(results) - len(failed)} ok, {len(failed)} failed")
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(CONFIG_PROBLEM_EXIT)
     if failed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(CHECK_FAILED_EXIT)
+
+
+def _count_instances(obj: CliContext) -> int:
+    runtime = obj.runtime()
+    return sum(len(getattr(runtime, kind.section)) for kind in KINDS)
 
 
 def verify_store_identities(obj: CliContext) -> None:

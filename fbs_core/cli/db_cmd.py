@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..db import Database
-from ..db.migrate import upgrade
 from .context import CliContext
+from .database import connect
 
 
 @click.group("db")
@@ -18,7 +17,9 @@ def command() -> None:
 @click.pass_obj
 def upgrade_command(obj: CliContext) -> None:
     """Create or migrate the database schema to this version of fbs."""
-    db = Database(obj.settings().database_url)
+    from ..db.migrate import upgrade
+
+    db, _ = connect(obj.settings())
     try:
         before, after = upgrade(db)
     finally:

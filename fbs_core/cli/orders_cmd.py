@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from ..db import repository as repo
-from ..domain import Money, OrderStatus
-from ..domain.views import OrderDetail
 from ..errors import UserError
-from ..pipeline import actions
-from ..pipeline.context import PipelineContext
 from .context import CliContext
 from .database import open_database
+
+if TYPE_CHECKING:
+    from ..domain.views import OrderDetail
+
+DEFAULT_LIMIT = 50
+"""``fbs orders list`` shows this many of the newest orders unless told otherwise."""
+
+ORDER_STATUSES = (
+    "received",
+    "held",
+    "approved",
+    "sourced",
+    "charged",
+    "ordered",
+    "partially_shipped",
+    "shipped",
+    "completed",
+    "cancelled",
+    "rejected",
+)
+"""The values of :class:`fbs_core.domain.OrderStatus`, spelled out so ``--help`` imports nothing."""
 
 
 @click.group("orders")
@@ -24,6 +40,8 @@ def command() -> None:
 
 
 def _money(cents: int, currency: str = "USD") -> str:
+    from ..domain import Money
+
     return str(Money(cents=cents, currency=currency))
 
 
@@ -49,26 +67,41 @@ def order_summary(order: Any) -> dict[str, Any]:
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice([s.value for s in OrderStatus]),
+    type=click.Choice(ORDER_STATUSES),
     help="Only orders in this status (repeatable).",
 )
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=None, help="At most this many, newest first."
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="At most this many, newest first.",
 )
+@click.option("--all", "show_all", is_flag=True, help="Every order, however many.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
 def list_command(
-    obj: CliContext, statuses: tuple[str, ...], limit: int | None, as_json: bool
+    obj: CliContext, statuses: tuple[str, ...], limit: int, show_all: bool, as_json: bool
 ) -> None:
-    """List orders, newest first."""
+    """List orders, newest first: the newest 50 unless --limit N or --all.
+
+    Below the table a line says how many orders there are in all.
+    """
+    from rich.table import Table
+
+    from ..db import repository as repo
+
+    merchant_id = obj.settings().merchant_id
     db = open_database(obj)
     try:
         with db.transaction() as session:
             orders = repo.list_orders(
-                session, obj.settings().merchant_id, statuses=statuses, limit=limit
+                session, merchant_id, statuses=statuses, limit=None if show_all else limit
             )
+            counts = repo.count_by_status(session, merchant_id)
     finally:
         db.dispose()
+    total = sum(n for status, n in counts.items() if not statuses or status in statuses)
     if as_json:
         click.echo(json.dumps([order_summary(order) for order in orders], indent=2))
         return
@@ -83,12 +116,23 @@ def list_command(
             order.hold_message or "",
             order.updated_at.strftime("%Y-%m-%d %H:%M"),
         )
-    obj.console.print(table)
+    if orders:
+        obj.console.print(table)
+    which = f" with status {', '.join(statuses)}" if statuses else ""
     if not orders:
-        obj.console.print("no orders" + (f" with status {', '.join(statuses)}" if statuses else ""))
+        click.echo(f"no orders{which}")
+    elif len(orders) < total:
+        click.echo(
+            f"showing the newest {len(orders)} of {total} orders{which}; "
+            "--limit N or --all for more"
+        )
+    else:
+        click.echo(f"{total} orders{which}" if total != 1 else f"1 order{which}")
 
 
 def _detail(obj: CliContext, order_id: int) -> OrderDetail:
+    from ..db import repository as repo
+
     db = open_database(obj)
     try:
         with db.transaction() as session:
@@ -114,6 +158,8 @@ def show_command(obj: CliContext, order_id: int, as_json: bool) -> None:
 
 
 def _print_detail(obj: CliContext, detail: OrderDetail) -> None:
+    from rich.table import Table
+
     console = obj.console
     order = detail.order
     console.print(
@@ -214,6 +260,9 @@ def _print_detail(obj: CliContext, detail: OrderDetail) -> None:
 
 
 def _act(obj: CliContext, order_id: int, action: str) -> None:
+    from ..pipeline import actions
+    from ..pipeline.context import PipelineContext
+
     settings = obj.settings()
     runtime = obj.runtime()
     db = open_database(obj)
@@ -245,9 +294,23 @@ def approve_command(obj: CliContext, order_id: int) -> None:
 
 @command.command("cancel")
 @click.argument("order_id", type=int)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def cancel_command(obj: CliContext, order_id: int) -> None:
-    """Cancel an order: stop what has not started, cancel purchase orders, refund."""
+def cancel_command(obj: CliContext, order_id: int, yes: bool) -> None:
+    """Cancel an order: stop what has not started, cancel purchase orders, refund.
+
+    At a terminal it first shows the order and asks; --yes skips the question (scripts
+    without a terminal are never asked).
+    """
+    if not yes and sys.stdin.isatty():
+        obj.runtime()  # a missing secret is reported before the question, not after
+        order = _detail(obj, order_id).order
+        click.confirm(
+            f"Cancel order {order_id} ({order.channel} {order.number}, {order.status.value}, "
+            f"parts {order.items_value})? Purchase orders are cancelled and charges refunded",
+            default=False,
+            abort=True,
+        )
     _act(obj, order_id, "cancel")
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from ..plugins import describe_plugins
 from .context import CliContext
 
 
@@ -18,6 +15,11 @@ from .context import CliContext
 @click.pass_obj
 def command(obj: CliContext, as_json: bool, show_all: bool) -> None:
     """List plugins with their distribution, types, hooks and failures."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..plugins import describe_plugins
+
     entries = describe_plugins(obj.plugin_manager(), obj.registry())
     if not show_all:
         entries = [e for e in entries if not e["builtin"]]

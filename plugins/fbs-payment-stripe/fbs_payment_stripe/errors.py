@@ -107,13 +107,13 @@ def from_stripe(error: stripe.StripeError, doing: str) -> AdapterError:
         return declined(decline_code(error.code, decline), _intent_id(error), upstream)
     if isinstance(error, stripe.RateLimitError):
         return RetriableError(
-            f"Stripe is rate-limiting requests while {doing}; fbs will retry.",
+            f"Stripe is rate-limiting requests while {doing}.",
             retry_after=retry_after(error.headers),
             code="rate_limited",
         )
     if isinstance(error, stripe.APIConnectionError):
         return RetriableError(
-            f"Could not reach Stripe while {doing} ({upstream}); fbs will retry.",
+            f"Could not reach Stripe while {doing} ({upstream}).",
             code="upstream_unreachable",
         )
     if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
@@ -137,7 +137,7 @@ def from_stripe(error: stripe.StripeError, doing: str) -> AdapterError:
     retry_hint = _should_retry(error.headers)
     if status is not None and (status >= 500 or status == 409) and retry_hint is not False:
         return RetriableError(
-            f"Stripe failed with HTTP {status} while {doing}; fbs will retry.",
+            f"Stripe failed with HTTP {status} while {doing}.",
             retry_after=retry_after(error.headers),
             code="upstream_unavailable",
         )

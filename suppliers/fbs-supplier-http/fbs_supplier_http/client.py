@@ -9,7 +9,8 @@ Every failure leaves here as an :mod:`fbs_core.errors` type:
 * any other 4xx → :class:`~fbs_core.errors.FatalError` carrying the warehouse's code and
   message.
 
-The API key is sent only in the ``Authorization`` header and scrubbed from every message.
+The API key is sent only in the ``Authorization`` header, never put into a message, and
+masked where the warehouse's own text echoes it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
+from fbs_core.config import scrub_secrets
 from fbs_core.errors import AuthError, FatalError, OutOfStock, RetriableError
 
 from . import __version__
@@ -98,7 +100,7 @@ class WarehouseClient:
             ) from None
         except httpx.HTTPError as exc:
             raise RetriableError(
-                self._scrub(f"{what}: could not reach the warehouse ({type(exc).__name__}: {exc})"),
+                f"{what}: could not reach the warehouse ({type(exc).__name__}: {exc})",
                 code="upstream_unreachable",
             ) from None
         if response.is_success:
@@ -137,7 +139,8 @@ class WarehouseClient:
         return FatalError(text, code=code or "upstream_rejected")
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        """Mask the API key where the warehouse's own text echoes it (whole values only)."""
+        return scrub_secrets(text, [self._secret])
 
     def __repr__(self) -> str:
         return f"<WarehouseClient {self._http.base_url}>"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 import fbs_core
 from fbs_core.adapters import Supplier
 from fbs_core.errors import AuthError
 from fbs_core.types import SupplierType
+
+RELEASE = threading.Event()
+"""Set by a test to end every ``check()`` still waiting out its ``check_seconds``."""
 
 IMPORTED: list[str] = []
 """Order numbers this plugin was told about through ``fbs_order_imported``."""
@@ -21,12 +26,16 @@ class FakeOptions(BaseModel):
     base_url: str
     api_key: SecretStr
     reject_credentials: bool = False
+    check_seconds: float = 0
+    """How long ``check()`` waits before answering: a store that never answers."""
 
 
 class FakeSupplier(Supplier):
     """A supplier whose ``check()`` fails when told to; nothing else is used by tests."""
 
     def check(self) -> None:
+        if self.options.check_seconds:
+            RELEASE.wait(self.options.check_seconds)
         if self.options.reject_credentials:
             raise AuthError("the warehouse refused the API key")
 
