@@ -111,6 +111,8 @@ def _rows() -> dict[tuple[OrderStatus, OrderEvent], Outcome]:
     rule((S.charged, S.ordered, S.partially_shipped), OrderEvent.all_shipped, S.shipped)
     rule((S.held, S.shipped, S.completed), OrderEvent.all_shipped, Verdict.stay)
     rule(BOUGHT, OrderEvent.completed, S.completed)
+    # every unit shipped or was cancelled while the order waited (a cancel of the held part)
+    rule((S.held,), OrderEvent.completed, S.completed)
     rule((S.completed,), OrderEvent.completed, Verdict.stay)
     rule((*BEFORE_MONEY, S.charged, S.ordered), OrderEvent.cancelled, S.cancelled)
     rule((S.cancelled, S.rejected), OrderEvent.cancelled, Verdict.stay)
