@@ -1,4 +1,11 @@
-"""Schema migrations with Alembic, driven from code (``fbs db upgrade``)."""
+"""Schema migrations with Alembic, driven from code (``fbs db upgrade``).
+
+Several ``fbs run`` processes may start at once on one empty PostgreSQL database; each
+would otherwise create the schema and all but one would fail. An upgrade therefore runs
+under a transaction-scoped advisory lock: the first process migrates, the others wait,
+then find the schema current and change nothing. SQLite needs no lock of its own: its
+write lock (``BEGIN IMMEDIATE``) already serialises the upgrades.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
 
 from .engine import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+MIGRATION_LOCK_KEY = 0x0F_B5_5C_7E_3A
+"""The PostgreSQL advisory lock every fbs process takes before migrating (any fixed number)."""
 
 
 def _alembic_config() -> Config:
@@ -38,9 +49,16 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     before = current_revision(db)
     config = _alembic_config()
     with db.engine.begin() as connection:
+        _lock_migrations(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return before, head_revision()
+
+
+def _lock_migrations(connection: Connection) -> None:
+    """Wait for any other process's migration; released when this transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def needs_upgrade(db: Database) -> bool:
