@@ -48,11 +48,33 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (before, after)."""
     before = current_revision(db)
     config = _alembic_config()
-    with db.engine.begin() as connection:
-        _lock_migrations(connection)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                _lock_migrations(connection)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left rows pointing at nothing; rolled back")
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
     return before, head_revision()
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Switch SQLite's reference checks (only possible outside a transaction).
+
+    Changing a column on SQLite rebuilds its table (copy, drop, rename); with checks on,
+    dropping a table other rows point at fails even though the copy takes its place.
+    The upgrade checks every reference itself before it commits.
+    """
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def _lock_migrations(connection: Connection) -> None:
