@@ -249,3 +249,22 @@ def test_polls_are_claimed_only_for_configured_instances(make_engine):
         )
     assert {(c.kind, c.name) for c in claimed} <= set(second.instances())
     assert ("channel", "shop") not in {(c.kind, c.name) for c in claimed}
+
+
+def test_a_shipment_recorded_by_a_process_without_the_channel_is_still_pushed(make_engine, ledger):
+    first = make_engine()
+    config = basic_config(market="other")  # the same warehouses, another store
+    config["channels"] = {
+        "other-shop": {"type": "fake-channel", "options": {"ledger": "default", "market": "other"}}
+    }
+    second = make_engine(config)
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    first.poll_due(force=True)
+    first.drain()  # sourced, charged, ordered; the warehouse ships at once
+
+    second.poll_due(force=True)  # second polls the shared warehouses and records the parcel
+    first.run_until_idle()
+
+    order = orders_by_external_id(first)["A1"]
+    assert order.status is OrderStatus.completed
+    assert ledger.count("tracking") == 1

@@ -92,7 +92,7 @@ def record_shipments(
                 key=f"{push.idempotency_key}:{target}",
                 payload={"push": push.model_dump(mode="json"), "shipment_row_id": row.id},
             )
-        if not isinstance(ctx.runtime.channels.get(order.channel), TrackingSink):
+        if _takes_no_tracking(ctx, order.channel):
             row.tracking_pushed = True  # the channel takes no tracking; nothing to wait for
         outcomes["new"] += 1
     return outcomes
@@ -118,6 +118,16 @@ def _allocate(po, order, notice: ShipmentNotice) -> list[TrackingLine]:  # noqa:
     return shipped
 
 
+def _takes_no_tracking(ctx: PipelineContext, channel: str) -> bool:
+    """Whether the order's channel is configured here and takes no tracking.
+
+    A channel this process does not have (another process sharing the merchant has it)
+    gets the push; that process carries it out.
+    """
+    adapter = ctx.runtime.channels.get(channel)
+    return adapter is not None and not isinstance(adapter, TrackingSink)
+
+
 def _sinks(ctx: PipelineContext, channel: str) -> list[str]:
-    targets = [channel] if isinstance(ctx.runtime.channels.get(channel), TrackingSink) else []
+    targets = [] if _takes_no_tracking(ctx, channel) else [channel]
     return targets + sorted(ctx.runtime.tracking)
