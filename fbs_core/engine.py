@@ -179,7 +179,7 @@ class Engine:
                 for kind, name in self.instances():
                     repo.request_poll(session, self.ctx.merchant_id, kind, name, self.ctx.now())
         changed = 0
-        for _ in range(len(self.instances())):  # each instance is polled at most once
+        for _ in range(len(self.instances())):  # bounded, though polls that fail fast come due
             claimed = self._claim_polls()
             if not claimed:
                 break

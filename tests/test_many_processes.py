@@ -12,14 +12,16 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from fbs_core.db import Database
 from fbs_core.db import repository as repo
 from fbs_core.db.migrate import current_revision, head_revision, upgrade
+from fbs_core.db.models import OutboxCommandRow
 from fbs_core.domain import OrderStatus
 from fbs_core.pipeline.actions import approve_order
 from fbs_core.pipeline.cancellation import cancel_order
+from fbs_core.pipeline.worker import claim, perform, record
 from fbs_core.testing import fakes
 from fbs_core.testing.fakes import make_order
 from fbs_core.testing.harness import basic_config
@@ -268,3 +270,50 @@ def test_a_shipment_recorded_by_a_process_without_the_channel_is_still_pushed(ma
     order = orders_by_external_id(first)["A1"]
     assert order.status is OrderStatus.completed
     assert ledger.count("tracking") == 1
+
+
+# -- claims carry their own token; leases of work in progress are renewed ---------------
+
+
+def _expire_leases(engine) -> None:
+    with engine.db.transaction() as session:
+        for row in session.scalars(select(OutboxCommandRow)):
+            if row.lease_until is not None:
+                row.lease_until = engine.ctx.now() - timedelta(seconds=1)
+
+
+def test_a_stale_claim_whose_lease_was_taken_over_records_nothing(make_engine):
+    engine = make_engine()
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    engine.poll_due(force=True)
+    # the same process claims the sourcing command, is too slow, and claims it again
+    stale = claim(engine.ctx, engine.owner, 1)
+    _expire_leases(engine)
+    fresh = claim(engine.ctx, engine.owner, 1)
+    assert [c.id for c in fresh] == [c.id for c in stale]
+
+    stale_result = perform(engine.ctx, stale[0])
+    fresh_result = perform(engine.ctx, fresh[0])
+    assert record(engine.ctx, [stale_result]) == 0
+    assert record(engine.ctx, [fresh_result]) == 1
+    with engine.db.transaction() as session:
+        timeline = repo.order_detail(session, "default", fresh[0].order_id).timeline
+    assert [e.event for e in timeline].count("sourced") == 1
+
+
+def test_leases_of_work_in_progress_are_renewed_and_taken_over_ones_left_alone(make_engine):
+    engine = make_engine()
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    engine.poll_due(force=True)
+    working = claim(engine.ctx, engine.owner, 1)[0]
+    engine.leases.hold([working.claim_token, "a-claim-taken-over-meanwhile"])
+    _expire_leases(engine)
+
+    engine.leases.renew()
+
+    with engine.db.transaction() as session:
+        row = session.get(OutboxCommandRow, working.id)
+        assert row.lease_until > engine.ctx.now()
+    engine.leases.release([working.claim_token])
+    others = claim(engine.ctx, "another-process", 10)
+    assert working.id not in [c.id for c in others]  # still ours: renewed
