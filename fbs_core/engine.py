@@ -179,10 +179,13 @@ class Engine:
                 for kind, name in self.instances():
                     repo.request_poll(session, self.ctx.merchant_id, kind, name, self.ctx.now())
         changed = 0
-        for _ in range(len(self.instances())):  # bounded, though polls that fail fast come due
-            claimed = self._claim_polls()
+        unpolled = self.instances()
+        while unpolled:  # each instance is polled at most once per call
+            claimed = self._claim_polls(unpolled)
             if not claimed:
                 break
+            polled = {(kind, name) for kind, name, _ in claimed}
+            unpolled = [instance for instance in unpolled if instance not in polled]
             self.leases.hold([token for _, _, token in claimed])
             futures = [
                 self.pool.submit(poll, self.ctx, kind, name, token) for kind, name, token in claimed
@@ -192,13 +195,11 @@ class Engine:
             finally:
                 self.leases.release([token for _, _, token in claimed])
             self.progress.polls += len(claimed)
-            if len(claimed) < self.workers:
-                break  # every due instance was in this batch
         self.progress.changes += changed
         return changed
 
-    def _claim_polls(self) -> list[tuple[str, str, str]]:
-        """Claim up to a pool's worth of due polls: (kind, name, claim token)."""
+    def _claim_polls(self, instances: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """Claim up to a pool's worth of ``instances`` due a poll: (kind, name, claim token)."""
         lease = timedelta(seconds=self.ctx.scheduler.lease_seconds)
         with self.db.transaction() as session:
             rows = repo.claim_due_instances(
@@ -207,7 +208,7 @@ class Engine:
                 self.owner,
                 self.ctx.now(),
                 lease,
-                self.instances(),
+                instances,
                 limit=self.workers,
             )
             return [(row.kind, row.name, row.lease_token or "") for row in rows]
