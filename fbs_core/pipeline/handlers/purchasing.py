@@ -144,7 +144,8 @@ class PlacePurchaseOrderHandler(Handler):
         po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
-        po.status = "placed"
+        if po.status == "pending":  # an acceptance recorded late never undoes a shipment
+            po.status = "placed"
         po.supplier_reference = result["supplier_reference"]
         po.updated_at = ctx.now()
         t.record(
@@ -164,6 +165,7 @@ class PlacePurchaseOrderHandler(Handler):
             t.set_status(
                 ctx, session, order, OrderStatus.ordered, f"{len(live)} purchase order(s) accepted."
             )
+        maybe_complete(ctx, session, order)  # the parcels may have shipped before this was recorded
 
     def on_fatal(  # noqa: D102
         self,
