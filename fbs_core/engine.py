@@ -2,6 +2,11 @@
 
 One engine serves one merchant's configuration. ``tick()`` is what the scheduler calls
 each period; ``run_until_idle()`` is what ``fbs run --until-idle`` and tests call.
+
+Any number of engines (processes) may share one database. Each poll and each command
+is claimed under a lease with a token of its own; a :class:`LeaseKeeper` renews the
+leases of work still in progress, so a slow plugin call is never taken over while it
+runs, and a process that died leaves leases that simply expire.
 """
 
 from __future__ import annotations
@@ -29,6 +34,62 @@ from .runtime import Runtime
 log = logging.getLogger("fbs.engine")
 
 T = TypeVar("T")
+
+
+class LeaseKeeper:
+    """Renews the leases of claims in progress until they are finished.
+
+    A background thread extends, every third of a lease, the lease of each claim token
+    this engine still works on. A lease whose claim was already taken over carries
+    another token and is left alone.
+    """
+
+    def __init__(self, db: Database, lease_seconds: float, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._lease = timedelta(seconds=lease_seconds)
+        self._clock = clock
+        self._tokens: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, tokens: list[str]) -> None:
+        """Keep renewing these claims' leases (starts the thread on first use)."""
+        with self._lock:
+            self._tokens.update(token for token in tokens if token)
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="fbs-lease-keeper", daemon=True
+                )
+                self._thread.start()
+
+    def release(self, tokens: list[str]) -> None:
+        """Stop renewing these claims' leases (their outcome is recorded)."""
+        with self._lock:
+            self._tokens.difference_update(tokens)
+
+    def renew(self) -> None:
+        """Extend every held lease now."""
+        with self._lock:
+            tokens = set(self._tokens)
+        if not tokens:
+            return
+        with self._db.transaction() as session:
+            repo.renew_leases(session, tokens, self._clock() + self._lease)
+
+    def _run(self) -> None:
+        interval = self._lease.total_seconds() / 3
+        while not self._stop.wait(interval):
+            try:
+                self.renew()
+            except Exception:  # noqa: BLE001 - a missed renewal only risks a takeover
+                log.warning("renewing leases failed; trying again", exc_info=True)
+
+    def stop(self) -> None:
+        """Stop renewing; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 @dataclass
@@ -80,6 +141,7 @@ class Engine:
         self.workers = settings.scheduler.workers
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="fbs-worker")
         self.progress = Progress()
+        self.leases = LeaseKeeper(db, settings.scheduler.lease_seconds, clock)
         self._stopping = threading.Event()
         self._prepared = False
 
@@ -113,27 +175,50 @@ class Engine:
             repo.request_poll(session, self.ctx.merchant_id, "channel", channel, self.ctx.now())
 
     def poll_due(self, *, force: bool = False) -> int:
-        """Poll every instance whose turn has come (all of them if ``force``); return changes."""
+        """Poll every instance whose turn has come (all of them if ``force``); return changes.
+
+        Due instances are claimed a pool's worth at a time. A poll that fails, however it
+        fails, is recorded on its instance and never escapes: the other polls go on.
+        """
         self.prepare()
-        now = self.ctx.now()
-        lease = timedelta(seconds=self.ctx.scheduler.lease_seconds)
-        with self.db.transaction() as session:
-            if force:
+        if force:
+            with self.db.transaction() as session:
                 for kind, name in self.instances():
-                    repo.request_poll(session, self.ctx.merchant_id, kind, name, now)
-            claimed = [
-                (row.kind, row.name)
-                for row in repo.claim_due_instances(
-                    session, self.ctx.merchant_id, self.owner, now, lease, self.instances()
-                )
+                    repo.request_poll(session, self.ctx.merchant_id, kind, name, self.ctx.now())
+        changed = 0
+        unpolled = self.instances()
+        while unpolled:  # each instance is polled at most once per call
+            claimed = self._claim_polls(unpolled)
+            if not claimed:
+                break
+            polled = {(kind, name) for kind, name, _ in claimed}
+            unpolled = [instance for instance in unpolled if instance not in polled]
+            self.leases.hold([token for _, _, token in claimed])
+            futures = [
+                self.pool.submit(poll, self.ctx, kind, name, token) for kind, name, token in claimed
             ]
-        futures = [
-            self.pool.submit(poll, self.ctx, kind, name, self.owner) for kind, name in claimed
-        ]
-        changed = sum(future.result() for future in futures)
-        self.progress.polls += len(claimed)
+            try:
+                changed += sum(_outcome(future, 0) for future in futures)
+            finally:
+                self.leases.release([token for _, _, token in claimed])
+            self.progress.polls += len(claimed)
         self.progress.changes += changed
         return changed
+
+    def _claim_polls(self, instances: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """Claim up to a pool's worth of ``instances`` due a poll: (kind, name, claim token)."""
+        lease = timedelta(seconds=self.ctx.scheduler.lease_seconds)
+        with self.db.transaction() as session:
+            rows = repo.claim_due_instances(
+                session,
+                self.ctx.merchant_id,
+                self.owner,
+                self.ctx.now(),
+                lease,
+                instances,
+                limit=self.workers,
+            )
+            return [(row.kind, row.name, row.lease_token or "") for row in rows]
 
     def drain(self, *, max_seconds: float | None = None) -> int:
         """Run due outbox commands until none is due (or time is up); return how many ran."""
@@ -144,15 +229,22 @@ class Engine:
             commands = claim(self.ctx, self.owner, self.workers * 4)
             if not commands:
                 break
-            futures = [self.pool.submit(perform, self.ctx, command) for command in commands]
-            performed = [
-                p for p in (_outcome(f, "error") for f in futures) if isinstance(p, Performed)
-            ]
-            if performed:
-                try:
-                    record(self.ctx, performed)
-                except Exception:  # noqa: BLE001 - left leased, retried after the lease
-                    log.exception("recording a result failed; it is retried when its lease expires")
+            tokens = [command.claim_token for command in commands]
+            self.leases.hold(tokens)
+            try:
+                futures = [self.pool.submit(perform, self.ctx, command) for command in commands]
+                performed = [
+                    p for p in (_outcome(f, "error") for f in futures) if isinstance(p, Performed)
+                ]
+                if performed:
+                    try:
+                        record(self.ctx, performed)
+                    except Exception:  # noqa: BLE001 - left leased, retried after the lease
+                        log.exception(
+                            "recording a result failed; it is retried when its lease expires"
+                        )
+            finally:
+                self.leases.release(tokens)
             executed += len(commands)
             self.progress.commands += len(commands)
             if deadline is not None and self.ctx.now() >= deadline:
@@ -191,3 +283,4 @@ class Engine:
         """Finish the commands in hand, then stop; safe to call twice."""
         self._stopping.set()
         self.pool.shutdown(wait=True)
+        self.leases.stop()

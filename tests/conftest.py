@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,3 +48,17 @@ def make_engine(fbs_database_url: str) -> Iterator[Callable[..., Engine]]:
     for engine in engines:
         engine.stop()
         engine.db.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a scenario that runs real broker processes for a minute or more"
+    )
+
+
+@pytest.fixture
+def crash_seed() -> int:
+    """The seed of a crash test's random kills; ``FBS_CRASH_SEED`` replays a run."""
+    seed = int(os.environ.get("FBS_CRASH_SEED") or random.randrange(1 << 30))
+    print(f"crash test seed: FBS_CRASH_SEED={seed}")
+    return seed

@@ -9,20 +9,16 @@ Set ``FBS_CRASH_SEED`` to replay a failing run; the seed is printed either way.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
-import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from fbs_core.db import Database
-from fbs_core.db import repository as repo
 from fbs_core.faults import CRASH_POINTS
+from fbs_core.testing import broker_runs as runs
+from fbs_core.testing.broker_runs import kill_after
 from fbs_core.testing.ledger import EffectLedger
 
 ORDERS = 40
@@ -30,146 +26,27 @@ RANDOM_KILLS = 50
 
 
 def write_config(folder: Path, database_url: str) -> Path:
-    ledger = folder / "effects.db"
-    config = folder / "fbs.toml"
-    config.write_text(
-        f"""
-database_url = "{database_url}"
-
-[plugins]
-modules = ["fbs_core.testing.fakes"]
-
-[scheduler]
-workers = 4
-lease_seconds = 1
-backoff_base_seconds = 0.05
-backoff_max_seconds = 0.5
-max_attempts = 50
-
-[channels.shop]
-type = "fake-channel"
-poll_interval = 1
-[channels.shop.options]
-generate = {ORDERS}
-seed = 11
-page_size = 7
-ledger_path = "{ledger}"
-
-[suppliers.east]
-type = "fake-supplier"
-poll_interval = 1
-[suppliers.east.options]
-ship_from_zip = "07102"
-generated_stock_seed = 1
-ledger_path = "{ledger}"
-
-[suppliers.west]
-type = "fake-supplier"
-poll_interval = 1
-[suppliers.west.options]
-ship_from_zip = "90001"
-generated_stock_seed = 2
-ledger_path = "{ledger}"
-
-[payments.card]
-type = "fake-payment"
-[payments.card.options]
-ledger_path = "{ledger}"
-"""
-    )
-    return config
+    return runs.write_config(folder, database_url, orders=ORDERS)
 
 
 def broker(config: Path, **env: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "fbs_core", "--config", str(config), "run", "--until-idle"],
-        env={**os.environ, "FBS_LOAD_PLUGINS": "", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return runs.broker(config, "--until-idle", **env)
 
 
-def kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
-    """SIGKILL the process after ``seconds`` unless it ended; True if it was killed."""
-    try:
-        process.wait(timeout=seconds)
-        return False
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        return True
-
-
-def finish(config: Path, runs: int = 30) -> None:
+def finish(config: Path, runs_left: int = 30) -> None:
     """Restart without faults until a run ends cleanly and everything is final."""
-    for _ in range(runs):
+    for _ in range(runs_left):
         time.sleep(1.1)  # let leases held by killed processes expire
         process = broker(config)
         _, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr.decode()
-        if all_final(config):
+        if runs.all_final(config, ORDERS):
             return
     pytest.fail("orders still not final after clean restarts")
 
 
-def all_final(config: Path) -> bool:
-    db = Database(_url(config))
-    try:
-        with db.transaction() as session:
-            counts = repo.count_by_status(session, "default")
-            return (
-                counts == {"completed": ORDERS}
-                and repo.count_open_commands(session, "default") == 0
-            )
-    finally:
-        db.dispose()
-
-
-def _url(config: Path) -> str:
-    line = next(line for line in config.read_text().splitlines() if line.startswith("database_url"))
-    return line.split("=", 1)[1].strip().strip('"')
-
-
 def check_exactly_once(config: Path, ledger: EffectLedger) -> None:
-    db = Database(_url(config))
-    try:
-        with db.transaction() as session:
-            orders = repo.list_orders(session, "default")
-            details = [repo.order_detail(session, "default", order.id) for order in orders]
-    finally:
-        db.dispose()
-    assert len(orders) == ORDERS, "an order was lost or duplicated"
-    assert {o.status.value for o in orders} == {"completed"}
-
-    # a charge key ends in "-<order id>-<attempt>"
-    charges_by_order = Counter(effect.key.rsplit("-", 2)[1] for effect in ledger.effects("charge"))
-    assert len(charges_by_order) == ORDERS and set(charges_by_order.values()) == {1}, (
-        "a second charge"
-    )
-    recorded = {c.idempotency_key: c for d in details for c in d.charges if c.status == "succeeded"}
-    assert len(recorded) == ORDERS
-    for effect in ledger.effects("charge"):
-        assert effect.payload["amount_cents"] == recorded[effect.key].amount_cents, (
-            "charged a different amount"
-        )
-
-    po_numbers = [po.po_number for d in details for po in d.purchase_orders]
-    assert sorted(e.key for e in ledger.effects("purchase_order")) == sorted(po_numbers), (
-        "PO lost or doubled"
-    )
-    shipments = [s for d in details for s in d.shipments]
-    assert all(s.tracking_pushed for s in shipments)
-    assert ledger.count("tracking") == len(shipments) == len(po_numbers), (
-        "tracking push lost or doubled"
-    )
-    assert ledger.count("refund") == 0
-
-
-@pytest.fixture
-def crash_seed() -> int:
-    seed = int(os.environ.get("FBS_CRASH_SEED") or random.randrange(1 << 30))
-    print(f"crash test seed: FBS_CRASH_SEED={seed}")
-    return seed
+    runs.check_exactly_once(config, ledger, ORDERS)
 
 
 def test_sigkill_at_random_instants_loses_nothing_and_doubles_nothing(

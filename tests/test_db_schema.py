@@ -36,12 +36,12 @@ def test_two_workers_never_hold_the_same_poll(fbs_database):
     with fbs_database.transaction() as session:
         repo.ensure_instances(session, "m1", names, now)
     with fbs_database.transaction() as session:
-        first = repo.claim_due_instances(session, "m1", "worker-a", now, lease, names)
+        first = repo.claim_due_instances(session, "m1", "worker-a", now, lease, names, limit=5)
     with fbs_database.transaction() as session:
-        second = repo.claim_due_instances(session, "m1", "worker-b", now, lease, names)
+        second = repo.claim_due_instances(session, "m1", "worker-b", now, lease, names, limit=5)
     with fbs_database.transaction() as session:
         after_expiry = repo.claim_due_instances(
-            session, "m1", "worker-b", now + lease, lease, names
+            session, "m1", "worker-b", now + lease, lease, names, limit=5
         )
         state = session.get(InstanceStateRow, after_expiry[0].id)
         assert state.lease_until.tzinfo is not None

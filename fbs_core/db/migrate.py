@@ -1,4 +1,11 @@
-"""Schema migrations with Alembic, driven from code (``fbs db upgrade``)."""
+"""Schema migrations with Alembic, driven from code (``fbs db upgrade``).
+
+Several ``fbs run`` processes may start at once on one empty PostgreSQL database; each
+would otherwise create the schema and all but one would fail. An upgrade therefore runs
+under a transaction-scoped advisory lock: the first process migrates, the others wait,
+then find the schema current and change nothing. SQLite needs no lock of its own: its
+write lock (``BEGIN IMMEDIATE``) already serialises the upgrades.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from .engine import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+MIGRATION_LOCK_KEY = 0x0F_B5_5C_7E_3A
+"""The PostgreSQL advisory lock every fbs process takes before migrating (any fixed number)."""
 
 
 def _alembic_config() -> Config:
@@ -40,37 +50,57 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (before, after)."""
     before = current_revision(db)
     config = _alembic_config()
-    with (
-        db.engine.connect() as connection,
-        sqlite_foreign_keys_off(connection),
-        connection.begin(),
-    ):
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                _lock_migrations(connection)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left rows pointing at nothing; rolled back")
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
     return before, head_revision()
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Switch SQLite's reference checks (only possible outside a transaction).
+
+    Changing a column on SQLite rebuilds its table (copy, drop, rename); with checks on,
+    dropping a table other rows point at fails even though the copy takes its place.
+    The upgrade checks every reference itself before it commits.
+    """
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 @contextmanager
 def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
-    """Let a SQLite migration rebuild a table other tables point at, then check every link.
+    """Run a SQLite schema change (an upgrade or a downgrade) with reference checks off.
 
-    SQLite changes a constraint by copying the table and dropping the old one, which
-    foreign keys would refuse while rows point at it. The pragma only works outside a
-    transaction, so it is set on the driver's connection before the migration begins.
+    Every reference is checked before the block ends; elsewhere this does nothing.
     """
     if connection.dialect.name != "sqlite":
         yield
         return
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
-    driver.execute("PRAGMA foreign_keys=OFF")
+    _sqlite_foreign_keys(connection, on=False)
     try:
         yield
-        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+        if connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+            raise RuntimeError("a migration left rows pointing at nothing")
     finally:
-        driver.execute("PRAGMA foreign_keys=ON")
+        _sqlite_foreign_keys(connection, on=True)
+
+
+def _lock_migrations(connection: Connection) -> None:
+    """Wait for any other process's migration; released when this transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def needs_upgrade(db: Database) -> bool:

@@ -1,7 +1,9 @@
 """SQLAlchemy rows. Only ``fbs_core.db`` imports this module's classes' library.
 
 Every row carries ``merchant_id`` so one database can serve many merchants.
-Money columns are integer cents with the currency stored beside them.
+Money columns are integer cents with the currency stored beside them. Text a channel
+sends is sized for the largest the channels allow (Shopify: 255 characters for a SKU) or
+unbounded, so no order is refused by the database for a long but valid field.
 """
 
 from __future__ import annotations
@@ -41,14 +43,20 @@ class InstanceStateRow(Base):
     """Poll bookkeeping for one configured channel or supplier instance."""
 
     __tablename__ = "instance_states"
-    __table_args__ = (UniqueConstraint("merchant_id", "kind", "name"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "kind", "name"),
+        Index("ix_instance_states_due", "merchant_id", "next_poll_at"),
+    )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    """The process polling the instance now (for status displays)."""
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    """Unique to one claim: only the claim that holds it may record the poll's result."""
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cursor: Mapped[str | None] = mapped_column(Text)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -91,8 +99,8 @@ class OrderRow(Base):
     merchant_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(100))
     store_identity: Mapped[str] = mapped_column(String(STORE_IDENTITY_LENGTH))
-    external_id: Mapped[str] = mapped_column(String(100))
-    number: Mapped[str] = mapped_column(String(100), default="")
+    external_id: Mapped[str] = mapped_column(String(255))
+    number: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(24))
     hold_reason: Mapped[str | None] = mapped_column(String(64))
     hold_message: Mapped[str | None] = mapped_column(Text)
@@ -126,8 +134,8 @@ class OrderLineRow(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    line_id: Mapped[str] = mapped_column(String(100))
-    sku: Mapped[str] = mapped_column(String(100))
+    line_id: Mapped[str] = mapped_column(String(255))
+    sku: Mapped[str] = mapped_column(String(255))
     quantity: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text, default="")
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
@@ -243,8 +251,8 @@ class PurchaseOrderLineRow(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
     purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
-    line_id: Mapped[str] = mapped_column(String(100))
-    sku: Mapped[str] = mapped_column(String(100))
+    line_id: Mapped[str] = mapped_column(String(255))
+    sku: Mapped[str] = mapped_column(String(255))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_cost_cents: Mapped[int] = mapped_column(BigInteger)
     core_charge_cents: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -316,7 +324,9 @@ class OutboxCommandRow(Base):
     """``pending``, ``running``, ``done``, ``failed`` or ``cancelled``."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    """Unique to one claim: only the claim that holds it may record the result."""
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

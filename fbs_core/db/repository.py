@@ -6,7 +6,8 @@ and the CLI only ever receive the domain objects these functions build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,16 +82,21 @@ def order_to_domain(row: OrderRow) -> Order:
 
 
 def find_order(
-    session: Session, merchant_id: str, store_identity: str, external_id: str
+    session: Session, merchant_id: str, store_identity: str, external_id: str, *, lock: bool = False
 ) -> OrderRow | None:
-    """The order a store knows as ``external_id``, if fbs has it (whatever its instance name)."""
-    return session.scalars(
-        select(OrderRow).where(
-            OrderRow.merchant_id == merchant_id,
-            OrderRow.store_identity == store_identity,
-            OrderRow.external_id == external_id,
-        )
-    ).one_or_none()
+    """The order a store knows as ``external_id``, if fbs has it (whatever its instance name).
+
+    ``lock`` takes its row lock (PostgreSQL), as every writer of an order must: a change
+    decided on a stale read would undo what another process just recorded.
+    """
+    query = select(OrderRow).where(
+        OrderRow.merchant_id == merchant_id,
+        OrderRow.store_identity == store_identity,
+        OrderRow.external_id == external_id,
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
 
 
 def get_order(
@@ -319,14 +325,32 @@ def lock_commands(session: Session, command_ids: Sequence[int]) -> dict[int, Out
     return {row.id: row for row in rows}
 
 
+def new_lease_token() -> str:
+    """A token unique to one claim of a command or a poll."""
+    return uuid.uuid4().hex
+
+
 def claim_commands(
-    session: Session, merchant_id: str, owner: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    merchant_id: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    targets: Collection[str],
+    channels: Collection[str],
+    any_target_kinds: Collection[str] = (),
 ) -> list[OutboxCommandRow]:
-    """Lease up to ``limit`` due commands to ``owner``.
+    """Lease up to ``limit`` due commands to ``owner``, each under a token of its own.
 
     A command is due when pending and its ``next_attempt_at`` has come, or when it is
-    running under a lease that expired (its worker died). PostgreSQL workers skip rows
-    another worker has locked; SQLite serialises writers, so the same query is safe.
+    running under a lease that expired (its worker died). Only commands for ``targets``
+    (the instances this process has configured) are taken, and commands of
+    ``any_target_kinds`` (sourcing, notifications) only for orders of its ``channels``: a
+    process sharing the merchant with others never takes work meant for their instances.
+    PostgreSQL workers skip rows another worker has locked; SQLite serialises writers,
+    so the same query is safe.
     """
     query = (
         select(OutboxCommandRow)
@@ -335,6 +359,19 @@ def claim_commands(
             or_(
                 (OutboxCommandRow.status == "pending") & (OutboxCommandRow.next_attempt_at <= now),
                 (OutboxCommandRow.status == "running") & (OutboxCommandRow.lease_until <= now),
+            ),
+            or_(
+                OutboxCommandRow.target.in_(sorted(targets)),
+                OutboxCommandRow.kind.in_(sorted(any_target_kinds))
+                & (
+                    OutboxCommandRow.order_id.is_(None)
+                    | select(OrderRow.id)
+                    .where(
+                        OrderRow.id == OutboxCommandRow.order_id,
+                        OrderRow.channel.in_(sorted(channels)),
+                    )
+                    .exists()
+                ),
             ),
         )
         .order_by(OutboxCommandRow.next_attempt_at, OutboxCommandRow.id)
@@ -345,6 +382,7 @@ def claim_commands(
     for row in rows:
         row.status = "running"
         row.lease_owner = owner
+        row.lease_token = new_lease_token()
         row.lease_until = now + lease
         row.attempts += 1
         row.updated_at = now
@@ -401,29 +439,59 @@ def claim_due_instances(
     now: datetime,
     lease: timedelta,
     names: Sequence[tuple[str, str]],
+    *,
+    limit: int,
 ) -> list[InstanceStateRow]:
-    """Lease every configured instance whose poll is due and that nobody is polling.
+    """Lease up to ``limit`` of the configured instances whose poll is due, soonest first.
 
+    Each claim gets a token of its own; only the holder of that token records the poll.
     The lease is what keeps two polls of one instance from ever running at once; an
-    expired lease (a crashed poller) is taken over.
+    expired lease (a crashed poller) is taken over. Instances this process has not
+    configured (``names``) are left to the processes that have.
     """
     if not names:
         return []
+    kinds = {kind for kind, _ in names}
+    configured = or_(
+        *(
+            (InstanceStateRow.kind == kind)
+            & InstanceStateRow.name.in_(sorted(name for k, name in names if k == kind))
+            for kind in sorted(kinds)
+        )
+    )
     query = (
         select(InstanceStateRow)
         .where(
             InstanceStateRow.merchant_id == merchant_id,
             InstanceStateRow.next_poll_at <= now,
             or_(InstanceStateRow.lease_until.is_(None), InstanceStateRow.lease_until <= now),
+            configured,
         )
+        .order_by(InstanceStateRow.next_poll_at, InstanceStateRow.id)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    wanted = set(names)
-    rows = [row for row in session.scalars(query) if (row.kind, row.name) in wanted]
+    rows = list(session.scalars(query))
     for row in rows:
         row.lease_owner = owner
+        row.lease_token = new_lease_token()
         row.lease_until = now + lease
     return rows
+
+
+def renew_leases(session: Session, tokens: Collection[str], until: datetime) -> None:
+    """Extend the leases of claims still in progress (``tokens``) to ``until``.
+
+    A claim already taken over carries another token and is left alone.
+    """
+    if not tokens:
+        return
+    for table in (InstanceStateRow, OutboxCommandRow):
+        session.execute(
+            update(table)
+            .where(table.lease_token.in_(sorted(tokens)), table.lease_until.is_not(None))
+            .values(lease_until=until)
+        )
 
 
 def instance_state(

@@ -1,7 +1,13 @@
-"""Intake: store what a channel poll returned, idempotently, and review new orders."""
+"""Intake: store what a channel poll returned, idempotently, and review new orders.
+
+Each order is stored in its own savepoint and under its row lock: an order whose data
+the database refuses is rejected with the reason while the rest of the batch lands, and
+a change is never decided on a stale read of an order another process is changing.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +24,11 @@ from .stores import identity_of
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+log = logging.getLogger("fbs.intake")
+
+UNSTORABLE = "unstorable_order"
+"""Reason code of an order whose data fbs cannot store (a field too long, a NUL byte)."""
+
 BEFORE_PURCHASE = frozenset(
     {OrderStatus.received, OrderStatus.held, OrderStatus.approved, OrderStatus.rejected}
 )
@@ -29,6 +40,8 @@ class IntakeResult:
     """What one batch did: counts by outcome (``new``, ``unchanged``, ``updated``, …)."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    """Orders that could not be stored at all, not even as rejected: for the poll's error."""
 
     @property
     def changed(self) -> int:
@@ -40,12 +53,60 @@ def ingest(ctx: PipelineContext, session: Session, channel: str, batch: OrderBat
     """Apply one poll's orders; a re-poll or a duplicate webhook changes nothing."""
     result = IntakeResult()
     for item in batch.orders:
-        if isinstance(item, UnreadableOrder):
-            outcome = _ingest_unreadable(ctx, session, channel, item)
-        else:
-            outcome = _ingest_order(ctx, session, channel, item)
-        result.outcomes[outcome] += 1
+        result.outcomes[_ingest_isolated(ctx, session, channel, item, result)] += 1
     return result
+
+
+def _ingest_isolated(
+    ctx: PipelineContext,
+    session: Session,
+    channel: str,
+    item: IncomingOrder | UnreadableOrder,
+    result: IntakeResult,
+) -> str:
+    """Store one order in a savepoint; if its data fails, store it as rejected instead."""
+    if isinstance(item, IncomingOrder):
+        too_long = _too_long(item)
+        if too_long:
+            item = _unstorable(item, too_long)
+    try:
+        with session.begin_nested():
+            if isinstance(item, UnreadableOrder):
+                return _ingest_unreadable(ctx, session, channel, item)
+            outcome = _ingest_order(ctx, session, channel, item)
+            session.flush()
+            return outcome
+    except Exception as exc:  # noqa: BLE001 - one order's data never stops the batch
+        log.warning("%s: order %s could not be stored: %s", channel, item.external_id, exc)
+        problem = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        fallback = _unstorable(item, f"The database refused it ({problem}).")
+    try:
+        with session.begin_nested():
+            return _ingest_unreadable(ctx, session, channel, fallback)
+    except Exception as exc:  # noqa: BLE001 - not even its id can be stored
+        result.problems.append(f"order {item.external_id[:80]!r} could not be stored: {exc}")
+        return "unstorable"
+
+
+def _too_long(incoming: IncomingOrder) -> str | None:
+    """Name a field longer than fbs stores (and than any channel allows), if there is one."""
+    limit = OrderLineRow.__table__.c.sku.type.length
+    fields = [("order id", incoming.external_id), ("order number", incoming.number or "")]
+    for line in incoming.lines:
+        fields += [("line id", line.line_id), ("SKU", line.sku.strip())]
+    for name, value in fields:
+        if len(value) > limit:
+            return f"Its {name} is {len(value)} characters long; fbs stores at most {limit}."
+    return None
+
+
+def _unstorable(item: IncomingOrder | UnreadableOrder, message: str) -> UnreadableOrder:
+    return UnreadableOrder(
+        external_id=item.external_id,
+        reason=UNSTORABLE,
+        message=message,
+        updated_at=item.updated_at,
+    )
 
 
 def _line_rows(merchant_id: str, incoming: IncomingOrder) -> list[OrderLineRow]:
@@ -83,7 +144,7 @@ def _ingest_order(
     ctx: PipelineContext, session: Session, channel: str, incoming: IncomingOrder
 ) -> str:
     store = identity_of(ctx, channel)
-    row = repo.find_order(session, ctx.merchant_id, store, incoming.external_id)
+    row = repo.find_order(session, ctx.merchant_id, store, incoming.external_id, lock=True)
     if row is None:
         if incoming.cancelled:
             return "ignored_cancelled"
@@ -160,7 +221,7 @@ def _ingest_unreadable(
     ctx: PipelineContext, session: Session, channel: str, item: UnreadableOrder
 ) -> str:
     store = identity_of(ctx, channel)
-    row = repo.find_order(session, ctx.merchant_id, store, item.external_id)
+    row = repo.find_order(session, ctx.merchant_id, store, item.external_id, lock=True)
     now = ctx.now()
     if row is not None:
         if row.hold_reason == item.reason or OrderStatus(row.status).is_final:

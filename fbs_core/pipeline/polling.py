@@ -1,4 +1,11 @@
-"""Polls of channels (new and changed orders) and suppliers (shipments)."""
+"""Polls of channels (new and changed orders) and suppliers (shipments).
+
+A poll runs under a claim (a lease with a token of its own). Whatever happens, the
+claim ends recorded: on success the cursor moves and the lease is released; on any
+failure, the plugin's or the database's, ``last_error`` says what failed, the lease is
+released and the poll is retried after a backoff. A claimer whose lease expired and
+was taken over records nothing.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..db.models import InstanceStateRow
+    from ..domain import OrderBatch, ShipmentBatch
     from .context import PipelineContext
 
 log = logging.getLogger("fbs.poll")
@@ -29,10 +37,11 @@ def _interval(ctx: PipelineContext, kind: str, name: str) -> timedelta:
 
 
 def _owned_state(
-    ctx: PipelineContext, session: Session, kind: str, name: str, owner: str
+    ctx: PipelineContext, session: Session, kind: str, name: str, token: str
 ) -> InstanceStateRow | None:
+    """The instance's bookkeeping if this claim (``token``) still holds its lease."""
     state = repo.instance_state(session, ctx.merchant_id, kind, name)
-    if state is None or state.lease_owner != owner:
+    if state is None or state.lease_token != token:
         return None
     return state
 
@@ -43,30 +52,38 @@ def _cursor(ctx: PipelineContext, kind: str, name: str) -> str | None:
         return state.cursor if state else None
 
 
-def _release(ctx: PipelineContext, state: InstanceStateRow, kind: str, cursor: str | None) -> None:
+def _release(
+    ctx: PipelineContext,
+    state: InstanceStateRow,
+    kind: str,
+    cursor: str | None,
+    problems: list[str],
+) -> None:
     now = ctx.now()
     if cursor is not None:
         state.cursor = cursor
     state.lease_owner = None
+    state.lease_token = None
     state.lease_until = None
     state.last_polled_at = now
-    state.last_error = None
+    state.last_error = "; ".join(problems)[:2000] if problems else None
     state.consecutive_failures = 0
     if state.next_poll_at <= now:  # a webhook may have asked for an earlier poll meanwhile
         state.next_poll_at = now + _interval(ctx, kind, state.name)
 
 
 def _record_failure(
-    ctx: PipelineContext, kind: str, name: str, owner: str, error: str, retry_after: float | None
+    ctx: PipelineContext, kind: str, name: str, token: str, error: str, retry_after: float | None
 ) -> None:
     with ctx.db.transaction() as session:
-        state = _owned_state(ctx, session, kind, name, owner)
+        state = _owned_state(ctx, session, kind, name, token)
         if state is None:
             return
         now = ctx.now()
         state.consecutive_failures += 1
         state.last_error = error
         state.lease_owner = None
+        state.lease_token = None
         state.lease_until = None
         wait = min(
             _interval(ctx, kind, name).total_seconds(),
@@ -77,7 +94,7 @@ def _record_failure(
         state.next_poll_at = now + timedelta(seconds=wait)
 
 
-def _identified(ctx: PipelineContext, name: str, owner: str) -> bool:
+def _identified(ctx: PipelineContext, name: str, token: str) -> bool:
     """Make sure the channel named its store (its first poll); record why not, if not."""
     if name in ctx.store_identities:
         return True
@@ -85,20 +102,20 @@ def _identified(ctx: PipelineContext, name: str, owner: str) -> bool:
         establish_stores(ctx, [name])
     except ConfigError as exc:  # a StoreIdentityError, or a plugin naming no usable store
         log.error("channel %s not polled: %s", name, exc)
-        _record_failure(ctx, "channel", name, owner, f"store_identity_conflict: {exc}", None)
+        _record_failure(ctx, "channel", name, token, f"store_identity_conflict: {exc}", None)
         return False
     except AdapterError as exc:
         retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
-        _record_failure(ctx, "channel", name, owner, f"{exc.code}: {exc.message}", retry_after)
+        _record_failure(ctx, "channel", name, token, f"{exc.code}: {exc.message}", retry_after)
         return False
     return True
 
 
-def poll(ctx: PipelineContext, kind: str, name: str, owner: str) -> int:
-    """Poll one leased instance; return how many orders or shipments changed."""
+def poll(ctx: PipelineContext, kind: str, name: str, token: str) -> int:
+    """Poll one instance claimed under ``token``; return how many orders or shipments changed."""
     adapters = ctx.runtime.channels if kind == "channel" else ctx.runtime.suppliers
     adapter = adapters[name]
-    if kind == "channel" and not _identified(ctx, name, owner):
+    if kind == "channel" and not _identified(ctx, name, token):
         return 0
     cursor = _cursor(ctx, kind, name)
     try:
@@ -109,19 +126,33 @@ def poll(ctx: PipelineContext, kind: str, name: str, owner: str) -> int:
     except AdapterError as exc:
         retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
         adapter.log.warning("poll failed: %s", exc.message)
-        _record_failure(ctx, kind, name, owner, f"{exc.code}: {exc.message}", retry_after)
+        _record_failure(ctx, kind, name, token, f"{exc.code}: {exc.message}", retry_after)
         return 0
     except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the loop
         adapter.log.exception("poll failed in plugin")
-        _record_failure(ctx, kind, name, owner, f"{type(exc).__name__}: {exc}", None)
+        _record_failure(ctx, kind, name, token, f"{type(exc).__name__}: {exc}", None)
         return 0
     crashpoint("after_poll_response" if kind == "channel" else "after_shipments_response")
+    try:
+        return _store(ctx, kind, name, token, batch)
+    except Exception as exc:  # noqa: BLE001 - rolled back; the same batch is polled again
+        log.exception("%s %s: storing the poll failed", kind, name)
+        _record_failure(ctx, kind, name, token, f"{type(exc).__name__}: {exc}", None)
+        return 0
+
+
+def _store(
+    ctx: PipelineContext, kind: str, name: str, token: str, batch: OrderBatch | ShipmentBatch
+) -> int:
+    """Record a poll's batch and release the claim in one transaction."""
     with ctx.db.transaction() as session:
-        state = _owned_state(ctx, session, kind, name, owner)
+        state = _owned_state(ctx, session, kind, name, token)
         if state is None:
             return 0  # our lease expired and someone else polls now
+        problems: list[str] = []
         if kind == "channel":
-            changed = ingest(ctx, session, name, batch).changed  # type: ignore[arg-type]
+            result = ingest(ctx, session, name, batch)  # type: ignore[arg-type]
+            changed, problems = result.changed, result.problems
         else:
             outcomes = record_shipments(ctx, session, name, batch.shipments)  # type: ignore[union-attr]
             changed = outcomes["new"]
@@ -131,6 +162,6 @@ def poll(ctx: PipelineContext, kind: str, name: str, owner: str) -> int:
                     name,
                     outcomes["unknown_po"],
                 )
-        _release(ctx, state, kind, batch.cursor)
+        _release(ctx, state, kind, batch.cursor, problems)
         crashpoint("before_intake_commit")
     return changed

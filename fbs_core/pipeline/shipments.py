@@ -93,8 +93,7 @@ def record_shipments(
                 key=f"{push.idempotency_key}:{target}",
                 payload={"push": push.model_dump(mode="json"), "shipment_row_id": row.id},
             )
-        channel = ctx.runtime.channels.get(order.channel)
-        if channel is not None and not isinstance(channel, TrackingSink):
+        if _takes_no_tracking(ctx, order.channel):
             row.tracking_pushed = True  # the channel takes no tracking; nothing to wait for
         outcomes["new"] += 1
     return outcomes
@@ -120,12 +119,21 @@ def _allocate(po, order, notice: ShipmentNotice) -> list[TrackingLine]:  # noqa:
     return shipped
 
 
+def _takes_no_tracking(ctx: PipelineContext, channel: str) -> bool:
+    """Whether the order's channel is configured here and takes no tracking.
+
+    A channel this process does not have (another process sharing the merchant has it)
+    gets the push; that process carries it out.
+    """
+    adapter = ctx.runtime.channels.get(channel)
+    return adapter is not None and not isinstance(adapter, TrackingSink)
+
+
 def _sinks(ctx: PipelineContext, channel: str) -> list[str]:
     """Where a parcel's tracking goes: the order's channel, then every ``[tracking]`` sink.
 
-    A channel no longer configured still gets its push, which holds the order as
-    ``instance_not_configured`` instead of leaving it shipped with nothing to wait for.
+    A channel this process does not have still gets its push: another process sharing
+    the merchant carries it out, or, with none, it waits for the channel to be configured.
     """
-    adapter = ctx.runtime.channels.get(channel)
-    targets = [channel] if adapter is None or isinstance(adapter, TrackingSink) else []
+    targets = [] if _takes_no_tracking(ctx, channel) else [channel]
     return targets + sorted(ctx.runtime.tracking)

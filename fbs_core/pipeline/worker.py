@@ -22,12 +22,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fbs.worker")
 
+ANY_PROCESS_KINDS = frozenset({"source", "notify"})
+"""Commands that talk to no one instance: run by any process that has the order's channel."""
+
+
+def configured_targets(ctx: PipelineContext) -> set[str]:
+    """The instances this process has configured: the only targets it takes commands for."""
+    runtime = ctx.runtime
+    return {*runtime.channels, *runtime.suppliers, *runtime.payments, *runtime.tracking}
+
 
 def claim(ctx: PipelineContext, owner: str, limit: int) -> list[Command]:
-    """Lease up to ``limit`` due commands to ``owner`` and return detached copies."""
+    """Lease up to ``limit`` due commands to ``owner`` and return detached copies.
+
+    Only commands for instances this process has configured are taken, so processes
+    sharing a merchant with different instances never take each other's work.
+    """
     lease = timedelta(seconds=ctx.scheduler.lease_seconds)
     with ctx.db.transaction() as session:
-        rows = repo.claim_commands(session, ctx.merchant_id, owner, ctx.now(), lease, limit)
+        rows = repo.claim_commands(
+            session,
+            ctx.merchant_id,
+            owner,
+            ctx.now(),
+            lease,
+            limit,
+            targets=configured_targets(ctx),
+            channels=set(ctx.runtime.channels),
+            any_target_kinds=ANY_PROCESS_KINDS,
+        )
         return [
             Command(
                 id=row.id,
@@ -39,6 +62,7 @@ def claim(ctx: PipelineContext, owner: str, limit: int) -> list[Command]:
                 order_id=row.order_id,
                 owner=owner,
                 created_at=row.created_at,
+                claim_token=row.lease_token or "",
             )
             for row in rows
         ]
@@ -109,6 +133,7 @@ def record(ctx: PipelineContext, performed: Sequence[Performed]) -> int:
                 row.status = "done"
                 row.result = item.result
                 row.lease_until = None
+                row.lease_token = None
                 row.last_error = None
                 row.updated_at = ctx.now()
                 order = orders.get(row.order_id) if row.order_id else None
@@ -137,8 +162,17 @@ def run_command(ctx: PipelineContext, command: Command) -> str:
 
 
 def _holds_lease(row: OutboxCommandRow | None, command: Command) -> bool:
-    """Whether ``command`` is still running under this worker's lease."""
-    return row is not None and row.status == "running" and row.lease_owner == command.owner
+    """Whether ``command`` is still running under this claim's lease (its token).
+
+    A claimer whose lease expired and was taken over holds a stale token: whoever
+    claimed the command since records its outcome, never both.
+    """
+    return (
+        row is not None
+        and row.status == "running"
+        and bool(command.claim_token)
+        and row.lease_token == command.claim_token
+    )
 
 
 def _owned(session: Session, command: Command) -> OutboxCommandRow | None:
@@ -154,6 +188,7 @@ def _retry(ctx: PipelineContext, command: Command, error: str, retry_after: floa
             return "superseded"
         row.last_error = error
         row.lease_until = None
+        row.lease_token = None
         row.updated_at = ctx.now()
         if row.attempts < ctx.scheduler.max_attempts:
             row.status = "pending"
@@ -177,6 +212,7 @@ def _finish_failed(ctx: PipelineContext, command: Command, error: FatalError) ->
         row.status = "failed"
         row.last_error = f"{error.code}: {error.message}"
         row.lease_until = None
+        row.lease_token = None
         row.updated_at = ctx.now()
         order = (
             repo.get_order(session, ctx.merchant_id, row.order_id, lock=True)

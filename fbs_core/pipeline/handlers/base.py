@@ -43,6 +43,8 @@ class Command:
     owner: str
     created_at: datetime
     """When the command was written: how old its idempotency key is."""
+    claim_token: str = ""
+    """Unique to this claim: only its holder may record the command's outcome."""
 
 
 class Handler:

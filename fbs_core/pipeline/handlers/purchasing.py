@@ -232,7 +232,7 @@ class PlacePurchaseOrderHandler(Handler):
             )
         billed = [PurchaseOrderLine.model_validate(line) for line in result.get("lines", [])]
         apply_repricing(ctx, session, order, po, billed)
-        maybe_complete(ctx, session, order)
+        maybe_complete(ctx, session, order)  # the parcels may have shipped before this was recorded
 
     def on_fatal(  # noqa: D102
         self,

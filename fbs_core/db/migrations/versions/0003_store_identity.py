@@ -6,7 +6,7 @@ the identity ``instance:<channel>``; a channel's first poll after the upgrade ad
 under the identity it reports.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 18:30:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import fbs_core.db.types
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
