@@ -28,7 +28,7 @@ from .db.types import utcnow
 from .pipeline.context import PipelineContext
 from .pipeline.polling import poll
 from .pipeline.stores import establish as establish_stores
-from .pipeline.worker import Performed, claim, perform, record
+from .pipeline.worker import Performed, claim, heartbeat, perform, record
 from .runtime import Runtime
 
 log = logging.getLogger("fbs.engine")
@@ -181,6 +181,7 @@ class Engine:
         fails, is recorded on its instance and never escapes: the other polls go on.
         """
         self.prepare()
+        heartbeat(self.ctx)
         if force:
             with self.db.transaction() as session:
                 for kind, name in self.instances():

@@ -12,12 +12,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from fbs_core.db import Database
 from fbs_core.db import repository as repo
 from fbs_core.db.migrate import current_revision, head_revision, upgrade
-from fbs_core.db.models import OutboxCommandRow
+from fbs_core.db.models import InstanceHeartbeatRow, OutboxCommandRow
 from fbs_core.domain import OrderStatus
 from fbs_core.pipeline.actions import approve_order
 from fbs_core.pipeline.cancellation import cancel_order
@@ -237,6 +237,30 @@ def test_a_process_never_takes_commands_for_a_channel_it_does_not_have(make_engi
     assert orders_by_external_id(first)["A1"].status is OrderStatus.completed
     assert ledger.count("acknowledge") == 1
     assert ledger.count("tracking") == 1
+
+
+def test_a_command_for_an_instance_no_process_has_any_more_is_held_not_left_waiting(
+    make_engine, ledger
+):
+    first = make_engine(mode="manual")
+    second = make_engine(_second_shop_config())
+    fakes.market("default").add(make_order("A1", [("OIL-FLT-5W30", 1)]))
+    first.poll_due(force=True)
+    order_id = orders_by_external_id(first)["A1"].id
+    approve_order(first.ctx, order_id)
+    # the process with "shop" stopped, and no process has had it for over a lease period
+    with first.db.transaction() as session:
+        session.execute(
+            update(InstanceHeartbeatRow)
+            .where(InstanceHeartbeatRow.name == "shop")
+            .values(seen_at=first.ctx.now() - timedelta(hours=1))
+        )
+
+    second.run_until_idle()
+
+    order = orders_by_external_id(first)["A1"]
+    assert (order.status, order.hold_reason) == (OrderStatus.held, "instance_not_configured")
+    assert ledger.count("acknowledge") == 0
 
 
 def test_polls_are_claimed_only_for_configured_instances(make_engine):

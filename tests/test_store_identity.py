@@ -8,18 +8,19 @@ watch what the real pipeline does with the orders already in flight.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fbs_core.cli import main
 from fbs_core.db import repository as repo
 from fbs_core.db.migrate import _alembic_config, head_revision, sqlite_foreign_keys_off, upgrade
-from fbs_core.db.models import OrderRow
+from fbs_core.db.models import InstanceHeartbeatRow, OrderRow
 from fbs_core.errors import ConfigError, RetriableError
 from fbs_core.testing import fakes
 from fbs_core.testing.harness import basic_config
@@ -247,8 +248,15 @@ def test_orders_of_a_channel_removed_from_the_config_are_held_not_left_shipped(m
     orders_in_flight(make_engine, ledger, count=2, market="north")
     fakes.market("south").add(fakes.generated_order(99, seed=8))
     config = shop_config("other-shop", market="south")  # demo-store is gone, not renamed
-
     engine = make_engine(config)
+    # the process that had demo-store stopped more than a lease period ago
+    with engine.db.transaction() as session:
+        session.execute(
+            update(InstanceHeartbeatRow)
+            .where(InstanceHeartbeatRow.name == "demo-store")
+            .values(seen_at=engine.ctx.now() - timedelta(hours=1))
+        )
+
     ship_everything(ledger)
     engine.run_until_idle()
 

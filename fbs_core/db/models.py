@@ -66,6 +66,25 @@ class InstanceStateRow(Base):
     """The store a channel instance was last seen pointing at (recorded on its first poll)."""
 
 
+class InstanceHeartbeatRow(Base):
+    """When a running process last said it has this instance configured.
+
+    Processes sharing a merchant take commands only for instances they have. A command
+    whose instance no process has mentioned for a lease period belongs to an instance
+    removed from every config: any process may take it, and holds its order
+    ``instance_not_configured`` instead of leaving it waiting for nobody.
+    """
+
+    __tablename__ = "instance_heartbeats"
+    __table_args__ = (UniqueConstraint("merchant_id", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class InstallationRow(Base):
     """A merchant's installation id: random, made once per database, never changed.
 

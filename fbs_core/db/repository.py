@@ -36,6 +36,7 @@ from ..domain.views import (
 from .models import (
     ChargeRow,
     InstallationRow,
+    InstanceHeartbeatRow,
     InstanceStateRow,
     OrderLineRow,
     OrderRow,
@@ -330,6 +331,31 @@ def new_lease_token() -> str:
     return uuid.uuid4().hex
 
 
+def beat(
+    session: Session, merchant_id: str, instances: Collection[tuple[str, str]], now: datetime
+) -> None:
+    """Say that a running process has these ``(kind, name)`` instances configured now."""
+    if not instances:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(InstanceHeartbeatRow).values(
+        [
+            {"merchant_id": merchant_id, "kind": kind, "name": name, "seen_at": now}
+            for kind, name in sorted(instances)
+        ]
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["merchant_id", "kind", "name"],
+            set_={"seen_at": statement.excluded.seen_at},
+        )
+    )
+
+
 def claim_commands(
     session: Session,
     merchant_id: str,
@@ -341,6 +367,7 @@ def claim_commands(
     targets: Collection[str],
     channels: Collection[str],
     any_target_kinds: Collection[str] = (),
+    abandoned_before: datetime | None = None,
 ) -> list[OutboxCommandRow]:
     """Lease up to ``limit`` due commands to ``owner``, each under a token of its own.
 
@@ -349,6 +376,8 @@ def claim_commands(
     (the instances this process has configured) are taken, and commands of
     ``any_target_kinds`` (sourcing, notifications) only for orders of its ``channels``: a
     process sharing the merchant with others never takes work meant for their instances.
+    With ``abandoned_before``, commands for an instance no process has mentioned in a
+    heartbeat since then are taken too: their instance was removed from every config.
     PostgreSQL workers skip rows another worker has locked; SQLite serialises writers,
     so the same query is safe.
     """
@@ -362,13 +391,36 @@ def claim_commands(
             ),
             or_(
                 OutboxCommandRow.target.in_(sorted(targets)),
+                (
+                    OutboxCommandRow.kind.not_in(sorted(any_target_kinds))
+                    & ~select(InstanceHeartbeatRow.id)
+                    .where(
+                        InstanceHeartbeatRow.merchant_id == merchant_id,
+                        InstanceHeartbeatRow.name == OutboxCommandRow.target,
+                        InstanceHeartbeatRow.seen_at >= abandoned_before,
+                    )
+                    .exists()
+                )
+                if abandoned_before is not None
+                else False,
                 OutboxCommandRow.kind.in_(sorted(any_target_kinds))
                 & (
                     OutboxCommandRow.order_id.is_(None)
                     | select(OrderRow.id)
                     .where(
                         OrderRow.id == OutboxCommandRow.order_id,
-                        OrderRow.channel.in_(sorted(channels)),
+                        or_(
+                            OrderRow.channel.in_(sorted(channels)),
+                            ~select(InstanceHeartbeatRow.id)
+                            .where(
+                                InstanceHeartbeatRow.merchant_id == merchant_id,
+                                InstanceHeartbeatRow.name == OrderRow.channel,
+                                InstanceHeartbeatRow.seen_at >= abandoned_before,
+                            )
+                            .exists()
+                            if abandoned_before is not None
+                            else False,
+                        ),
                     )
                     .exists()
                 ),

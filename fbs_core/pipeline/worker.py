@@ -32,11 +32,30 @@ def configured_targets(ctx: PipelineContext) -> set[str]:
     return {*runtime.channels, *runtime.suppliers, *runtime.payments, *runtime.tracking}
 
 
+def configured_instances(ctx: PipelineContext) -> set[tuple[str, str]]:
+    """``(kind, name)`` of every instance this process has, for its heartbeat."""
+    runtime = ctx.runtime
+    return {
+        *(("channel", name) for name in runtime.channels),
+        *(("supplier", name) for name in runtime.suppliers),
+        *(("payment", name) for name in runtime.payments),
+        *(("tracking", name) for name in runtime.tracking),
+    }
+
+
+def heartbeat(ctx: PipelineContext) -> None:
+    """Tell other processes sharing the merchant which instances this one has."""
+    with ctx.db.transaction() as session:
+        repo.beat(session, ctx.merchant_id, configured_instances(ctx), ctx.now())
+
+
 def claim(ctx: PipelineContext, owner: str, limit: int) -> list[Command]:
     """Lease up to ``limit`` due commands to ``owner`` and return detached copies.
 
     Only commands for instances this process has configured are taken, so processes
-    sharing a merchant with different instances never take each other's work.
+    sharing a merchant with different instances never take each other's work; and
+    commands for an instance no process has had for a lease period (removed from every
+    config), which the handler then holds ``instance_not_configured``.
     """
     lease = timedelta(seconds=ctx.scheduler.lease_seconds)
     with ctx.db.transaction() as session:
@@ -50,6 +69,7 @@ def claim(ctx: PipelineContext, owner: str, limit: int) -> list[Command]:
             targets=configured_targets(ctx),
             channels=set(ctx.runtime.channels),
             any_target_kinds=ANY_PROCESS_KINDS,
+            abandoned_before=ctx.now() - lease,
         )
         return [
             Command(

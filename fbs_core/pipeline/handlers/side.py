@@ -9,7 +9,7 @@ from ...db.models import TimelineEventRow
 from ...errors import AdapterError
 from ...hookspecs import NOTIFICATION_HOOKS
 from .. import transitions as t
-from .base import Command, Handler
+from .base import Command, Handler, configured
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -24,9 +24,8 @@ class AcknowledgeHandler(Handler):
     kind = "acknowledge"
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
-        channel = ctx.runtime.channels.get(command.target)
-        if channel is not None:
-            channel.acknowledge_order(command.payload["external_id"], command.payload["message"])
+        channel = configured(ctx.runtime.channels, command.target, "channel")
+        channel.acknowledge_order(command.payload["external_id"], command.payload["message"])
         return {}
 
     def on_fatal(  # noqa: D102

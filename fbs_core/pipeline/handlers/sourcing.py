@@ -14,7 +14,7 @@ from .. import transitions as t
 from ..cancellation import cancel_order
 from ..money import enqueue_refund
 from ..progress import finish_cancellation_if_settled
-from .base import Command, Handler
+from .base import Command, Handler, configured
 from .charging import enqueue_charge
 from .drift import tolerance_cents
 from .purchasing import charged_for, create_purchase_orders
@@ -160,6 +160,8 @@ class SourceHandler(Handler):
             row = repo.get_order(session, ctx.merchant_id, command.order_id or 0)
             if row is None or row.cancel_requested:
                 return {"skip": True}
+            # taken only by a process that has the channel, or when no process has it
+            configured(ctx.runtime.channels, row.channel, "channel")
             order = repo.order_to_domain(row)
             po_number = command.payload.get("resource_po")
             if po_number:

@@ -1,4 +1,4 @@
-"""many processes: text sized for what channels send, per-claim lease tokens, due-poll index
+"""many processes: text sized for what channels send, per-claim lease tokens, due-poll index, heartbeats
 
 Revision ID: 0002
 Revises: 0001
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import fbs_core.db.types
 
 revision = "0002"
 down_revision = "0001"
@@ -42,10 +44,21 @@ def upgrade() -> None:
     op.create_index(
         "ix_instance_states_due", "instance_states", ["merchant_id", "next_poll_at"], unique=False
     )
+    op.create_table(
+        "instance_heartbeats",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("merchant_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("seen_at", fbs_core.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("merchant_id", "kind", "name"),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("instance_heartbeats")
     op.drop_index("ix_instance_states_due", table_name="instance_states")
     for table, columns in WIDENED.items():
         with op.batch_alter_table(table) as batch:
