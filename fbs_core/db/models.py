@@ -129,6 +129,8 @@ class OrderRow(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     ship_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     buyer_paid: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    channel_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """The channel's own references for the order, handed back with its tracking."""
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     upstream_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     charge_generation: Mapped[int] = mapped_column(Integer, default=0)
@@ -161,6 +163,8 @@ class OrderLineRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    channel_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """The channel's own references for the line, handed back with its tracking."""
 
     order: Mapped[OrderRow] = relationship(back_populates="lines", lazy="raise")
 

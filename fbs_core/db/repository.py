@@ -71,6 +71,7 @@ def order_to_domain(row: OrderRow) -> Order:
                 title=line.title,
                 unit_price=Money(cents=line.unit_price_cents, currency=line.currency),
                 shipped_quantity=line.shipped_quantity,
+                channel_data=line.channel_data or {},
             )
             for line in row.lines
         ),
@@ -79,6 +80,7 @@ def order_to_domain(row: OrderRow) -> Order:
         placed_at=row.placed_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        channel_data=row.channel_data or {},
     )
 
 

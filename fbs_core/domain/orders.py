@@ -50,6 +50,9 @@ class IncomingLine(BaseModel):
     title: str = ""
     unit_price: Money
     """What the buyer paid per unit (before tax)."""
+    channel_data: dict[str, str] = Field(default_factory=dict)
+    """The channel's own references for this line (a fulfillment-order line item id, an
+    eBay line item id): stored at intake and handed back on each ``TrackingLine``."""
 
 
 class BuyerTotals(BaseModel):
@@ -83,6 +86,9 @@ class IncomingOrder(BaseModel):
     buyer_paid: BuyerTotals | None = None
     cancelled: bool = False
     note: str = ""
+    channel_data: dict[str, str] = Field(default_factory=dict)
+    """The channel's own references for this order (small, text only): stored at intake,
+    replaced by a later modification, and handed back on ``TrackingPush.channel_data``."""
 
 
 class UnreadableOrder(BaseModel):
@@ -121,6 +127,7 @@ class OrderLine(BaseModel):
     title: str = ""
     unit_price: Money
     shipped_quantity: int = 0
+    channel_data: dict[str, str] = Field(default_factory=dict)
 
 
 class TimelineEvent(BaseModel):
@@ -157,6 +164,7 @@ class Order(BaseModel):
     placed_at: datetime
     created_at: datetime
     updated_at: datetime
+    channel_data: dict[str, str] = Field(default_factory=dict)
 
     @property
     def items_value(self) -> Money:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .carriers import ShippingCarrier, identify_carrier
 
@@ -15,6 +15,8 @@ class TrackingLine(BaseModel):
     line_id: str
     sku: str
     quantity: int
+    channel_data: dict[str, str] = Field(default_factory=dict)
+    """What the channel stored on this line at intake (``IncomingLine.channel_data``)."""
 
 
 class TrackingPush(BaseModel):
@@ -37,6 +39,8 @@ class TrackingPush(BaseModel):
     lines: tuple[TrackingLine, ...]
     completes_order: bool
     tracking_url: str | None = None
+    channel_data: dict[str, str] = Field(default_factory=dict)
+    """What the channel stored on the order at intake (``IncomingOrder.channel_data``)."""
 
     @property
     def shipping_carrier(self) -> ShippingCarrier:

@@ -119,6 +119,7 @@ def _line_rows(merchant_id: str, incoming: IncomingOrder) -> list[OrderLineRow]:
             title=line.title,
             unit_price_cents=line.unit_price.cents,
             currency=line.unit_price.currency,
+            channel_data=dict(line.channel_data),
         )
         for line in incoming.lines
     ]
@@ -159,6 +160,7 @@ def _ingest_order(
             currency=incoming.currency.upper(),
             ship_to=incoming.ship_to.model_dump() if incoming.ship_to else None,
             buyer_paid=incoming.buyer_paid.model_dump(mode="json") if incoming.buyer_paid else None,
+            channel_data=dict(incoming.channel_data),
             placed_at=incoming.placed_at,
             upstream_updated_at=incoming.updated_at,
             created_at=now,
@@ -181,8 +183,9 @@ def _ingest_order(
             ctx, session, row, actor=f"channel:{channel}", reason="Cancelled on the channel."
         )
         return "cancelled"
+    channel_data_changed = _refresh_channel_data(row, incoming)
     if _content(incoming) == _row_content(row):
-        return "unchanged"
+        return "updated" if channel_data_changed else "unchanged"
     if row.status in BEFORE_PURCHASE and not _money_taken_or_in_flight(session, row):
         _apply_change(ctx, session, row, incoming, channel)
         return "updated"
@@ -195,6 +198,25 @@ def _ingest_order(
         actor=f"channel:{channel}",
     )
     return "modified_after_purchase"
+
+
+def _refresh_channel_data(row: OrderRow, incoming: IncomingOrder) -> bool:
+    """Take the channel's latest references for the order and the lines it still has.
+
+    They are the channel's own bookkeeping, not what was bought, so they are kept current
+    in every state; a line the modification dropped keeps what it had. True if any changed.
+    """
+    changed = False
+    if (row.channel_data or {}) != incoming.channel_data:
+        row.channel_data = dict(incoming.channel_data)
+        changed = True
+    by_line_id = {line.line_id: line for line in incoming.lines}
+    for line_row in row.lines:
+        line = by_line_id.get(line_row.line_id)
+        if line is not None and (line_row.channel_data or {}) != line.channel_data:
+            line_row.channel_data = dict(line.channel_data)
+            changed = True
+    return changed
 
 
 def _money_taken_or_in_flight(session: Session, row: OrderRow) -> bool:

@@ -82,6 +82,7 @@ def record_shipments(
             lines=tuple(tracking_lines),
             completes_order=fully_resolved(order),
             tracking_url=notice.tracking_url,
+            channel_data=order.channel_data or {},
         )
         for target in _sinks(ctx, order.channel):
             t.enqueue(
@@ -112,10 +113,16 @@ def _allocate(po, order, notice: ShipmentNotice) -> list[TrackingLine]:  # noqa:
                 continue
             line.shipped_quantity += qty
             remaining -= qty
+            channel_data: dict[str, str] = {}
             for order_line in order.lines:
                 if order_line.line_id == line.line_id:
                     order_line.shipped_quantity += qty
-            shipped.append(TrackingLine(line_id=line.line_id, sku=line.sku, quantity=qty))
+                    channel_data = order_line.channel_data or {}
+            shipped.append(
+                TrackingLine(
+                    line_id=line.line_id, sku=line.sku, quantity=qty, channel_data=channel_data
+                )
+            )
     return shipped
 
 
