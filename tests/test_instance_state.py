@@ -11,12 +11,14 @@ import logging
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from fbs_core.cli import main
 from fbs_core.db import repository as repo
 from fbs_core.db.models import OrderRow
 from fbs_core.domain import OrderBatch
-from fbs_core.errors import RetriableError
+from fbs_core.errors import AuthError, RetriableError
 from fbs_core.pipeline import polling
 from fbs_core.testing import fakes
 from fbs_core.testing.harness import basic_config
@@ -200,3 +202,43 @@ def test_keys_ending_token_or_secret_are_secret(make_engine, key):
     adapter = make_engine().runtime.channels["shop"]
     assert adapter.is_secret_state_key(key)
     assert not adapter.is_secret_state_key("orders_cursor")
+
+
+def test_fbs_check_gives_a_check_the_stored_state_and_masks_its_token(
+    make_engine, monkeypatch, tmp_path, fbs_database_url
+):
+    engine = make_engine()
+    remember_polls(engine.runtime.channels["shop"], [], [])
+    engine.poll_due(force=True)
+    engine.stop()
+    given: list[str] = []
+
+    def check(self) -> None:
+        token = self.state.get("refresh_token", "")
+        given.append(token)
+        raise AuthError(f"the store revoked the refresh token {token}")
+
+    monkeypatch.setattr(fakes.FakeChannel, "check", check)
+    monkeypatch.chdir(tmp_path)
+    for name in ("FBS_CONFIG", "FBS_DATABASE_URL", "FBS_BLOCK_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FBS_LOAD_PLUGINS", "")
+    config = tmp_path / "fbs.toml"
+    config.write_text(
+        f"""
+database_url = "{fbs_database_url}"
+[plugins]
+modules = ["fbs_core.testing.fakes"]
+[channels.shop]
+type = "fake-channel"
+[suppliers.east]
+type = "fake-supplier"
+[payments.card]
+type = "fake-payment"
+"""
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "check"])
+    assert given == ["rt-shop-1"]
+    assert "the store revoked the refresh token" in result.output
+    assert "rt-shop-1" not in result.output
+    assert result.exit_code == 1, result.output
