@@ -17,7 +17,7 @@ from sqlalchemy import select
 from fbs_core.cli import main
 from fbs_core.db import repository as repo
 from fbs_core.db.models import OrderRow
-from fbs_core.domain import OrderBatch
+from fbs_core.domain import OrderBatch, ShipmentBatch
 from fbs_core.errors import AuthError, RetriableError
 from fbs_core.pipeline import polling
 from fbs_core.testing import fakes
@@ -242,3 +242,23 @@ type = "fake-payment"
     assert "the store revoked the refresh token" in result.output
     assert "rt-shop-1" not in result.output
     assert result.exit_code == 1, result.output
+
+
+def test_a_supplier_keeps_state_and_pages_its_shipments_too(make_engine):
+    engine = make_engine()
+    seen: list[tuple[str | None, dict[str, str]]] = []
+    supplier = engine.runtime.suppliers["east"]
+
+    def fetch_shipments(cursor: str | None) -> ShipmentBatch:
+        seen.append((cursor, dict(supplier.state)))
+        page = len(seen)
+        return ShipmentBatch(cursor=str(page), state={"page": str(page)}, more=page < 2)
+
+    supplier.fetch_shipments = fetch_shipments
+    engine.poll_due(force=True)
+    engine.poll_due()  # due at once: the first page said more
+    engine.poll_due()  # not due: the second page was the last
+    assert seen == [(None, {}), ("1", {"page": "1"})]
+    with engine.db.transaction() as session:
+        row = repo.instance_state(session, engine.ctx.merchant_id, "supplier", "east")
+        assert row.adapter_state == {"page": "2"}
