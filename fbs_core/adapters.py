@@ -18,6 +18,7 @@ import abc
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from .domain import (
@@ -37,6 +38,10 @@ from .domain import (
 )
 from .ratelimits import UNLIMITED, Limiter, RateLimits
 
+SECRET_STATE_SUFFIXES = ("_secret", "_token")
+"""State keys ending so hold secrets (OAuth refresh tokens, signing secrets)."""
+MASK = "***"
+
 
 class Adapter:
     """What every configured instance has: a name, its options and a logger."""
@@ -50,6 +55,26 @@ class Adapter:
 
     rate_limiter: Limiter | None = None
     """Set by the core when the adapter declares limits; spend cost points through it."""
+
+    state: Mapping[str, str] = MappingProxyType({})
+    """The instance's durable key-value state, read-only, loaded by the core before each
+    poll. Change it by returning ``state`` in the poll's batch: the keys are saved in the
+    same transaction as the batch and its cursor, and a failed poll keeps the old state."""
+
+    secret_state_keys: frozenset[str] = frozenset()
+    """State keys whose values are secret, besides those ending in ``_secret``/``_token``:
+    their values are masked in logs, errors and every display of the state."""
+
+    def is_secret_state_key(self, key: str) -> bool:
+        """Whether the value under ``key`` must never be shown."""
+        return key in self.secret_state_keys or key.endswith(SECRET_STATE_SUFFIXES)
+
+    def masked_state(self) -> dict[str, str]:
+        """The state as it may be shown: secret values replaced by ``***``."""
+        return {
+            key: MASK if self.is_secret_state_key(key) else value
+            for key, value in self.state.items()
+        }
 
     def rate_limits(self) -> RateLimits:
         """What the remote allows this instance's account; the default is no limit.

@@ -265,8 +265,9 @@ class Engine:
     ) -> Progress:
         """Poll every instance and drain the outbox, repeating while anything changes.
 
-        Returns when a whole pass changed nothing: commands waiting on a backoff, and
-        parcels a warehouse has not shipped yet, are left for the next run.
+        Returns when a whole pass changed nothing and no poll said more is to come:
+        commands waiting on a backoff, and parcels a warehouse has not shipped yet, are
+        left for the next run.
         """
         for _ in range(max_passes):
             if self._stopping.is_set():
@@ -276,7 +277,7 @@ class Engine:
             executed = self.drain()
             if on_progress is not None:
                 on_progress(self.progress)
-            if changed == 0 and executed == 0:
+            if changed == 0 and executed == 0 and not self.ctx.backlogged:
                 break
         return self.progress
 

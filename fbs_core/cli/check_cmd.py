@@ -22,8 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..config import INSTANCE_SECTIONS, display_path, scrub_secrets, secret_values
+from ..db import repository as repo
 from ..errors import AdapterError, UserError
-from ..pipeline import stores
+from ..pipeline import instance_memory, stores
 from ..plugins import KINDS, PluginFailure
 from .context import CliContext
 from .database import database_state, open_database
@@ -72,11 +73,13 @@ def run_checks(
     """
     runtime = obj.runtime()
     settings = runtime.settings
+    load_states(obj)
     jobs = []
     for kind in KINDS:
         for name, adapter in getattr(runtime, kind.section).items():
             configured = getattr(settings, kind.section)[name]
             secrets = secret_values(configured.options) + secret_values(adapter.options)
+            secrets += sorted(instance_memory.secret_values(adapter))
             jobs.append((CheckResult(name, kind.name, configured.type, None), adapter, secrets))
 
     answers: queue.Queue[tuple[int, str | None]] = queue.Queue()
@@ -111,6 +114,27 @@ def run_checks(
             if on_result is not None:
                 on_result(finished[index])
     return [finished[index] for index in range(len(jobs))]
+
+
+def load_states(obj: CliContext) -> None:
+    """Give every instance its durable state, as a poll would, so its check can use it.
+
+    A check may need what the last poll stored (a rotated refresh token); its secret
+    values are masked in the check's result. Without a current database there is none.
+    """
+    try:
+        db = open_database(obj)
+    except UserError:
+        return
+    runtime = obj.runtime()
+    try:
+        with db.transaction() as session:
+            for kind in KINDS:
+                for name, adapter in getattr(runtime, kind.section).items():
+                    row = repo.instance_state(session, obj.settings().merchant_id, kind.name, name)
+                    instance_memory.load(adapter, row.adapter_state if row else None)
+    finally:
+        db.dispose()
 
 
 def _with_error(result: CheckResult, error: str | None) -> CheckResult:

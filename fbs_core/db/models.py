@@ -59,6 +59,8 @@ class InstanceStateRow(Base):
     """Unique to one claim: only the claim that holds it may record the poll's result."""
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cursor: Mapped[str | None] = mapped_column(Text)
+    adapter_state: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """The adapter's durable key-value state (``Adapter.state``), saved with the cursor."""
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -114,6 +114,11 @@ class OrderBatch(BaseModel):
     orders: tuple[IncomingOrder | UnreadableOrder, ...] = ()
     cursor: str | None = None
     """Opaque to the core; stored per instance and passed back on the next poll."""
+    state: dict[str, str] | None = None
+    """Keys to set in the instance's durable state (``Adapter.state``), committed with
+    the orders and the cursor; keys not named keep their value."""
+    more: bool = False
+    """True when the remote has more past ``cursor``: the core polls again at once."""
 
 
 class OrderLine(BaseModel):

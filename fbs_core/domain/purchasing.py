@@ -148,6 +148,10 @@ class ShipmentBatch(BaseModel):
 
     shipments: tuple[ShipmentNotice, ...] = ()
     cursor: str | None = None
+    state: dict[str, str] | None = None
+    """Keys to set in the instance's durable state, committed with the shipments."""
+    more: bool = False
+    """True when the remote has more past ``cursor``: the core polls again at once."""
 
 
 class CancelResult(BaseModel):

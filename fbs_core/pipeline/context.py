@@ -33,6 +33,8 @@ class PipelineContext:
     _installation_id: str | None = field(default=None, repr=False)
     store_identities: dict[str, str] = field(default_factory=dict)
     """Channel instance name → the store identity it reported (see ``pipeline.stores``)."""
+    backlogged: set[tuple[str, str]] = field(default_factory=set)
+    """(kind, name) of the instances whose last stored poll said the remote has more."""
 
     @property
     def pm(self) -> FbsPluginManager:

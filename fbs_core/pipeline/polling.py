@@ -10,12 +10,14 @@ was taken over records nothing.
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..db import repository as repo
 from ..errors import AdapterError, ConfigError, RetriableError
 from ..faults import crashpoint
+from . import instance_memory
 from .intake import ingest
 from .shipments import record_shipments
 from .stores import establish as establish_stores
@@ -23,6 +25,7 @@ from .stores import establish as establish_stores
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ..adapters import Adapter
     from ..db.models import InstanceStateRow
     from ..domain import OrderBatch, ShipmentBatch
     from .context import PipelineContext
@@ -46,35 +49,41 @@ def _owned_state(
     return state
 
 
-def _cursor(ctx: PipelineContext, kind: str, name: str) -> str | None:
+def _load(ctx: PipelineContext, kind: str, name: str) -> tuple[str | None, dict[str, str] | None]:
+    """The instance's cursor and durable state, as the last successful poll left them."""
     with ctx.db.transaction() as session:
         state = repo.instance_state(session, ctx.merchant_id, kind, name)
-        return state.cursor if state else None
+        return (state.cursor, state.adapter_state) if state else (None, None)
 
 
 def _release(
     ctx: PipelineContext,
     state: InstanceStateRow,
     kind: str,
-    cursor: str | None,
+    batch: OrderBatch | ShipmentBatch,
     problems: list[str],
 ) -> None:
     now = ctx.now()
-    if cursor is not None:
-        state.cursor = cursor
+    if batch.cursor is not None:
+        state.cursor = batch.cursor
+    if batch.state:
+        state.adapter_state = instance_memory.merged(state.adapter_state, batch.state)
     state.lease_owner = None
     state.lease_token = None
     state.lease_until = None
     state.last_polled_at = now
     state.last_error = "; ".join(problems)[:2000] if problems else None
     state.consecutive_failures = 0
-    if state.next_poll_at <= now:  # a webhook may have asked for an earlier poll meanwhile
+    if batch.more:  # part of a backlog: the rest is fetched by the very next poll
+        state.next_poll_at = now
+    elif state.next_poll_at <= now:  # a webhook may have asked for an earlier poll meanwhile
         state.next_poll_at = now + _interval(ctx, kind, state.name)
 
 
 def _record_failure(
     ctx: PipelineContext, kind: str, name: str, token: str, error: str, retry_after: float | None
 ) -> None:
+    ctx.backlogged.discard((kind, name))  # a failed poll is retried after its backoff
     with ctx.db.transaction() as session:
         state = _owned_state(ctx, session, kind, name, token)
         if state is None:
@@ -117,7 +126,10 @@ def poll(ctx: PipelineContext, kind: str, name: str, token: str) -> int:
     adapter = adapters[name]
     if kind == "channel" and not _identified(ctx, name, token):
         return 0
-    cursor = _cursor(ctx, kind, name)
+    cursor, stored = _load(ctx, kind, name)
+    instance_memory.load(adapter, stored)
+    redactor = instance_memory.redactor(adapter)
+    redactor.pending.clear()
     try:
         if kind == "channel":
             batch = adapter.fetch_orders(cursor)  # type: ignore[union-attr]
@@ -126,19 +138,30 @@ def poll(ctx: PipelineContext, kind: str, name: str, token: str) -> int:
     except AdapterError as exc:
         retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
         adapter.log.warning("poll failed: %s", exc.message)
-        _record_failure(ctx, kind, name, token, f"{exc.code}: {exc.message}", retry_after)
+        error = _masked(adapter, f"{exc.code}: {exc.message}")
+        _record_failure(ctx, kind, name, token, error, retry_after)
         return 0
     except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the loop
         adapter.log.exception("poll failed in plugin")
-        _record_failure(ctx, kind, name, token, f"{type(exc).__name__}: {exc}", None)
+        error = f"{type(exc).__name__}: {exc}"
+        _record_failure(ctx, kind, name, token, _masked(adapter, error), None)
         return 0
+    redactor.pending |= instance_memory.secret_values(adapter, batch.state)
     crashpoint("after_poll_response" if kind == "channel" else "after_shipments_response")
     try:
         return _store(ctx, kind, name, token, batch)
     except Exception as exc:  # noqa: BLE001 - rolled back; the same batch is polled again
-        log.exception("%s %s: storing the poll failed", kind, name)
-        _record_failure(ctx, kind, name, token, f"{type(exc).__name__}: {exc}", None)
+        secrets = redactor.pending
+        details = instance_memory.redact(traceback.format_exc(), secrets)
+        log.error("%s %s: storing the poll failed\n%s", kind, name, details)
+        error = instance_memory.redact(f"{type(exc).__name__}: {exc}", secrets)
+        _record_failure(ctx, kind, name, token, error, None)
         return 0
+
+
+def _masked(adapter: Adapter, error: str) -> str:
+    """``error`` without the secret values of ``adapter``'s state."""
+    return instance_memory.redact(error, instance_memory.secret_values(adapter))
 
 
 def _store(
@@ -162,6 +185,10 @@ def _store(
                     name,
                     outcomes["unknown_po"],
                 )
-        _release(ctx, state, kind, batch.cursor, problems)
+        _release(ctx, state, kind, batch, problems)
         crashpoint("before_intake_commit")
+    if batch.more:
+        ctx.backlogged.add((kind, name))
+    else:
+        ctx.backlogged.discard((kind, name))
     return changed

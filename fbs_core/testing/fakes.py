@@ -388,9 +388,11 @@ class FakeChannel(OrderSource, TrackingSink):
             orders: Sequence[IncomingOrder | UnreadableOrder] = [
                 generated_order(i, opts.seed) for i in range(start, end)
             ]
+            more = end < opts.generate
         else:
             orders, end = market(opts.market).since(start)
-        return OrderBatch(orders=tuple(orders), cursor=str(end))
+            more = False
+        return OrderBatch(orders=tuple(orders), cursor=str(end), more=more)
 
     @_faults
     def acknowledge_order(self, external_id: str, message: str) -> None:  # noqa: D102
