@@ -248,6 +248,15 @@ def refunds_for_charge(session: Session, charge_id: int) -> list[RefundRow]:
     return list(session.scalars(select(RefundRow).where(RefundRow.charge_id == charge_id)))
 
 
+def refund_asked_cents(session: Session, charge_id: int) -> int:
+    """What refunds paid or on their way take back from one charge."""
+    return sum(
+        refund.amount_cents
+        for refund in refunds_for_charge(session, charge_id)
+        if refund.status in ("pending", "succeeded")
+    )
+
+
 def purchase_orders_for(session: Session, order_id: int) -> list[PurchaseOrderRow]:
     """Every purchase order of an order, oldest first."""
     return list(

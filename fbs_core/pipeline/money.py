@@ -66,12 +66,7 @@ def cores_cents(po: PurchaseOrderRow, quantities: dict[str, int] | None = None) 
 
 def refundable_cents(session: Session, charge: ChargeRow) -> int:
     """What is left of a charge after every refund already asked for."""
-    asked = sum(
-        refund.amount_cents
-        for refund in repo.refunds_for_charge(session, charge.id)
-        if refund.status in ("pending", "succeeded")
-    )
-    return max(charge.amount_cents - asked, 0)
+    return max(charge.amount_cents - repo.refund_asked_cents(session, charge.id), 0)
 
 
 def enqueue_refund(

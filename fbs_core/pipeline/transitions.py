@@ -158,16 +158,11 @@ def hold(
 
 def money_kept_cents(session: Session, order: OrderRow) -> int:
     """What the card was charged for this order, less every refund paid or on its way."""
-    kept = 0
-    for charge in repo.charges_for(session, order.id):
-        if charge.status == "succeeded":
-            refunded = sum(
-                refund.amount_cents
-                for refund in repo.refunds_for_charge(session, charge.id)
-                if refund.status in ("pending", "succeeded")
-            )
-            kept += max(charge.amount_cents - refunded, 0)
-    return kept
+    return sum(
+        max(charge.amount_cents - repo.refund_asked_cents(session, charge.id), 0)
+        for charge in repo.charges_for(session, order.id)
+        if charge.status == "succeeded"
+    )
 
 
 def reject(

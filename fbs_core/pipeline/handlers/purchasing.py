@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...db import repository as repo
@@ -299,18 +299,31 @@ class PlacePurchaseOrderHandler(Handler):
         order: OrderRow | None,
         error: str,
     ) -> None:
-        po = _purchase_order(ctx, session, command)
-        if order is None or po is None or OrderStatus(order.status).is_final:
-            return
-        t.hold(
+        _hold_given_up(
             ctx,
             session,
+            command,
             order,
-            "upstream_unavailable",
-            f"{command.target} kept failing after {command.attempts} attempts ({error}). "
-            f"{charged_for(po)} charged for {po.po_number} stands: retry the order to send it "
-            "again with the same number, or cancel it to refund.",
+            lambda po: (
+                f"{command.target} kept failing after {command.attempts} attempts "
+                f"({error}). {charged_for(po)} charged for {po.po_number} stands: retry the order "
+                "to send it again with the same number, or cancel it to refund."
+            ),
         )
+
+
+def _hold_given_up(
+    ctx: PipelineContext,
+    session: Session,
+    command: OutboxCommandRow,
+    order: OrderRow | None,
+    message: Callable[[PurchaseOrderRow], str],
+) -> None:
+    """Hold the order of a purchase-order command whose retries ran out, naming the PO."""
+    po = _purchase_order(ctx, session, command)
+    if order is None or po is None or OrderStatus(order.status).is_final:
+        return
+    t.hold(ctx, session, order, "upstream_unavailable", message(po))
 
 
 def apply_repricing(
@@ -562,15 +575,14 @@ class CancelPurchaseOrderHandler(Handler):
         order: OrderRow | None,
         error: str,
     ) -> None:
-        po = _purchase_order(ctx, session, command)
-        if order is None or po is None or OrderStatus(order.status).is_final:
-            return
-        t.hold(
+        _hold_given_up(
             ctx,
             session,
+            command,
             order,
-            "upstream_unavailable",
-            f"{command.target} kept failing after {command.attempts} attempts to cancel "
-            f"{po.po_number} ({error}). {charged_for(po)} charged for it stands until the "
-            "warehouse answers: retry the order to ask again.",
+            lambda po: (
+                f"{command.target} kept failing after {command.attempts} attempts to "
+                f"cancel {po.po_number} ({error}). {charged_for(po)} charged for it stands until "
+                "the warehouse answers: retry the order to ask again."
+            ),
         )
