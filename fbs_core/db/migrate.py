@@ -9,6 +9,7 @@ write lock (``BEGIN IMMEDIATE``) already serialises the upgrades.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from .engine import Database
+from .engine import Database, sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -48,6 +49,32 @@ def current_revision(db: Database) -> str | None:
 
 def upgrade(db: Database) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (before, after)."""
+    with _sqlite_migration_lock(db):
+        return _upgrade(db)
+
+
+@contextmanager
+def _sqlite_migration_lock(db: Database) -> Iterator[None]:
+    """Serialise SQLite upgrades of one file across processes and threads.
+
+    Three connections opening a new SQLite file at once can each be refused with
+    "database is locked" (switching it to WAL takes a lock no busy timeout waits for),
+    so upgraders take an exclusive ``flock`` on ``<file>.migrate-lock`` first.
+    PostgreSQL uses its advisory lock instead.
+    """
+    path = sqlite_file(db.url)
+    if path is None:
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a+b") as lock_file:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+def _upgrade(db: Database) -> tuple[str | None, str]:
     before = current_revision(db)
     config = _alembic_config()
     with db.engine.connect() as connection:
