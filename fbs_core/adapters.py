@@ -36,6 +36,7 @@ from .domain import (
     TrackingPush,
     TrackingResult,
 )
+from .domain.privacy import PrivacyRequest
 from .ratelimits import UNLIMITED, Limiter, RateLimits
 
 SECRET_STATE_SUFFIXES = ("_secret", "_token")
@@ -129,7 +130,9 @@ class WebhookResult:
     the core to poll this instance at once, so the order moves in seconds. ``body`` is
     what the sender must read back (a challenge's answer): a mapping is sent as JSON, text
     or bytes as they are, with ``content_type``; without a body the sender gets a short
-    JSON summary. ``headers`` are added to the response.
+    JSON summary. ``headers`` are added to the response. ``privacy`` carries the
+    erasure or data requests the delivery made (see :mod:`fbs_core.domain.privacy`); the
+    core carries them out before the answer is sent.
     """
 
     status_code: int
@@ -138,6 +141,7 @@ class WebhookResult:
     body: Mapping[str, Any] | str | bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str | None = None
+    privacy: tuple[PrivacyRequest, ...] = ()
 
 
 AppWebhookHandler = Callable[[WebhookRequest, Mapping[str, "OrderSource"]], WebhookResult]

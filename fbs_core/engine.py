@@ -25,8 +25,10 @@ from typing import TypeVar
 from .db import Database
 from .db import repository as repo
 from .db.types import utcnow
+from .domain.privacy import PrivacyRequest
 from .pipeline.context import PipelineContext
 from .pipeline.polling import poll
+from .pipeline.privacy import apply_privacy_request
 from .pipeline.stores import establish as establish_stores
 from .pipeline.worker import Performed, claim, heartbeat, perform, record
 from .runtime import Runtime
@@ -173,6 +175,10 @@ class Engine:
         """Poll a channel at the next tick (a verified webhook said it changed)."""
         with self.db.transaction() as session:
             repo.request_poll(session, self.ctx.merchant_id, "channel", channel, self.ctx.now())
+
+    def apply_privacy(self, request: PrivacyRequest) -> None:
+        """Carry out a channel's privacy request (erase or report a buyer's data)."""
+        apply_privacy_request(self.ctx, request)
 
     def poll_due(self, *, force: bool = False) -> int:
         """Poll every instance whose turn has come (all of them if ``force``); return changes.

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .adapters import AppWebhookHandler, OrderSource, WebhookRequest, WebhookResult
+from .domain.privacy import PrivacyRequest
 
 MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
 """Largest delivery accepted; bigger bodies get 413 before they are read in full."""
@@ -84,6 +85,7 @@ def create_webhook_app(
     on_poll_now: Callable[[str], None],
     *,
     app_webhooks: Mapping[str, tuple[AppWebhookHandler, Mapping[str, OrderSource]]] | None = None,
+    on_privacy: Callable[[PrivacyRequest], None] | None = None,
     max_body_bytes: int = MAX_WEBHOOK_BYTES,
 ) -> Starlette:
     """Build the ASGI app that receives channel webhooks.
@@ -94,6 +96,8 @@ def create_webhook_app(
             poll; it must be quick and thread-safe (it runs in a worker thread).
         app_webhooks: channel type name → (its app-level handler, the configured
             instances of that type); ``/app-webhooks/<type>`` reaches one.
+        on_privacy: carries out a privacy request a verified delivery made; the sender
+            gets 500 (and retries) if it fails, so an erasure is never lost.
         max_body_bytes: deliveries larger than this are refused with 413.
     """
     app_level = dict(app_webhooks or {})
@@ -131,6 +135,18 @@ def create_webhook_app(
                 await run_in_threadpool(on_poll_now, instance)
             except Exception:
                 log.exception("could not schedule a poll of channel %s", instance)
+        return await carry_out_privacy(result)
+
+    async def carry_out_privacy(result: WebhookResult) -> Response:
+        for privacy in result.privacy:
+            if on_privacy is None:
+                log.error("a privacy request arrived but nothing carries it out: %s", privacy)
+                return JSONResponse({"error": "privacy requests unsupported"}, status_code=501)
+            try:
+                await run_in_threadpool(on_privacy, privacy)
+            except Exception:
+                log.exception("could not carry out a privacy request: %s", privacy)
+                return JSONResponse({"error": "internal error"}, status_code=500)
         return render(result)
 
     async def type_webhook(request: Request) -> Response:
@@ -148,7 +164,7 @@ def create_webhook_app(
         except Exception:
             log.exception("the %s plugin failed to handle an app-level webhook", type_name)
             return JSONResponse({"error": "internal error"}, status_code=500)
-        return render(result)
+        return await carry_out_privacy(result)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})

@@ -140,6 +140,7 @@ def _run_forever(obj: CliContext, engine: Engine) -> None:
             engine.runtime.channels,
             engine.request_poll,
             app_webhooks=engine.runtime.app_webhooks(),
+            on_privacy=engine.apply_privacy,
         )
         server = WebhookServer(app, settings.server.host, settings.server.port)
 
