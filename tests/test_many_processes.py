@@ -18,9 +18,10 @@ from fbs_core.db import Database
 from fbs_core.db import repository as repo
 from fbs_core.db.migrate import current_revision, head_revision, upgrade
 from fbs_core.db.models import InstanceHeartbeatRow, OutboxCommandRow
-from fbs_core.domain import OrderStatus
+from fbs_core.domain import OrderBatch, OrderStatus
 from fbs_core.pipeline.actions import approve_order
 from fbs_core.pipeline.cancellation import cancel_order
+from fbs_core.pipeline.intake import IntakeResult, ingest
 from fbs_core.pipeline.worker import claim, perform, record
 from fbs_core.testing import fakes
 from fbs_core.testing.fakes import make_order
@@ -193,6 +194,36 @@ def test_intake_waits_for_a_cancellation_being_recorded_and_does_not_undo_it(mak
     order = orders_by_external_id(engine)["A1"]
     assert order.status is OrderStatus.cancelled
     assert order.lines[0].quantity == 1  # the change to a cancelled order was not applied
+
+
+@postgres_only
+def test_two_processes_importing_one_new_order_at_once_store_it_once(make_engine, caplog):
+    """The second insert waits on the unique index, fails, and reads the stored order."""
+    engine = make_engine()
+    engine.prepare()
+    batch = OrderBatch(orders=(make_order("A1", [("OIL-FLT-5W30", 1)]),))
+    outcomes: list[IntakeResult] = []
+
+    def other_process() -> None:
+        with engine.db.transaction() as session:
+            outcomes.append(ingest(engine.ctx, session, "shop", batch))
+
+    with engine.db.transaction() as session:
+        first = ingest(engine.ctx, session, "shop", batch)
+        session.flush()
+        importer = threading.Thread(target=other_process)
+        importer.start()
+        _wait_until_blocked(engine.db)
+    importer.join()
+
+    assert first.outcomes == {"new": 1}
+    [second] = outcomes
+    assert second.outcomes == {"unchanged": 1} and second.problems == []
+    [order] = orders_by_external_id(engine).values()
+    assert order.hold_reason != "unstorable_order"
+    with engine.db.transaction() as session:
+        events = [e.event for e in repo.order_detail(session, "default", order.id).timeline]
+    assert events.count("imported") == 1 and "unreadable_update" not in events
 
 
 # -- (f) processes sharing a merchant take only their own instances' work ---------------

@@ -59,11 +59,18 @@ def log_of(config: Path, index: int) -> str:
 
 def wait_until_up(config: Path, index: int, offset: int) -> None:
     """Wait until broker ``index`` (started at log ``offset``) says it is running."""
+    settle_start(config, index, offset)
+    assert b"fbs running" in log_path(config, index).read_bytes()[offset:], (
+        f"broker {index} never came up:\n{log_of(config, index)}"
+    )
+
+
+def settle_start(config: Path, index: int, offset: int) -> None:
+    """Give broker ``index`` up to ``UP_TIMEOUT`` seconds to say it is running."""
     deadline = time.monotonic() + UP_TIMEOUT
-    while b"fbs running" not in log_path(config, index).read_bytes()[offset:]:
-        assert time.monotonic() < deadline, (
-            f"broker {index} never came up:\n{log_of(config, index)}"
-        )
+    while time.monotonic() < deadline:
+        if b"fbs running" in log_path(config, index).read_bytes()[offset:]:
+            return
         time.sleep(0.1)
 
 
@@ -121,8 +128,11 @@ def test_three_processes_killed_at_random_finish_every_order_exactly_once(
             )
             time.sleep(1)
     finally:
-        for process in processes:
+        # SIGTERM stops a broker cleanly once it runs; one restarted just before the
+        # orders became final may still be starting, before its handler is installed
+        for index, process in enumerate(processes):
             if process.poll() is None:
+                settle_start(config, index, offsets[index])
                 process.send_signal(signal.SIGTERM)
         for process in processes:
             try:

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
+
 from ..db import repository as repo
 from ..db.models import OrderLineRow, OrderRow
 from ..domain import IncomingOrder, OrderBatch, OrderStatus, UnreadableOrder
@@ -69,17 +71,28 @@ def _ingest_isolated(
         too_long = _too_long(item)
         if too_long:
             item = _unstorable(item, too_long)
-    try:
-        with session.begin_nested():
-            if isinstance(item, UnreadableOrder):
-                return _ingest_unreadable(ctx, session, channel, item)
-            outcome = _ingest_order(ctx, session, channel, item)
-            session.flush()
-            return outcome
-    except Exception as exc:  # noqa: BLE001 - one order's data never stops the batch
-        log.warning("%s: order %s could not be stored: %s", channel, item.external_id, exc)
-        problem = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        fallback = _unstorable(item, f"The database refused it ({problem}).")
+    for attempt in (1, 2):
+        try:
+            with session.begin_nested():
+                if isinstance(item, UnreadableOrder):
+                    return _ingest_unreadable(ctx, session, channel, item)
+                outcome = _ingest_order(ctx, session, channel, item)
+                session.flush()
+                return outcome
+        except IntegrityError as exc:
+            if attempt == 1:
+                # another process stored the same new order first (a webhook's poll beside
+                # a scheduled one): the unique index made this insert wait for it, so the
+                # order can now be read and locked like any known one
+                log.info("%s: order %s was stored meanwhile; reading it", channel, item.external_id)
+                continue
+            failure: Exception = exc
+        except Exception as exc:  # noqa: BLE001 - one order's data never stops the batch
+            failure = exc
+        break
+    log.warning("%s: order %s could not be stored: %s", channel, item.external_id, failure)
+    problem = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
+    fallback = _unstorable(item, f"The database refused it ({problem}).")
     try:
         with session.begin_nested():
             return _ingest_unreadable(ctx, session, channel, fallback)
