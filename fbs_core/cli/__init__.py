@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("db_cmd", "Manage the fbs database."),
     "demo": (
         "demo_cmd",
-        "Run fbs end to end on 127.0.0.1: a WooCommerce store, Stripe and three warehouses.",
+        "Run fbs end to end on 127.0.0.1: a store, Stripe and three warehouses.",
     ),
 }
 """Command name → (module in this package, the short help ``fbs --help`` lists)."""

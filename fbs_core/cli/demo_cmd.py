@@ -65,6 +65,14 @@ DEMO_BACKENDS = ("sqlite", "postgresql")
     help="Run on this database instead of a new SQLite file, e.g. "
     "postgresql://user@127.0.0.1:5432/fbs_demo (each run is a merchant of its own there).",
 )
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="TYPE",
+    help="A store to sell on: woocommerce (the default), or any channel type whose "
+    "imitation the sandbox has; repeat it for one store of each, sharing the orders.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 def command(
     orders: int,
@@ -73,11 +81,12 @@ def command(
     ship_delay: float,
     folder: Path | None,
     database_url: str | None,
+    channels: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Run fbs end to end on 127.0.0.1: a WooCommerce store, Stripe and three warehouses.
+    """Run fbs end to end on 127.0.0.1: a store, Stripe and three warehouses.
 
-    Uses the installed woocommerce, stripe and http plugins and the real scheduler; the
+    Uses the installed channel, stripe and http plugins and the real scheduler; the
     generated fbs.toml and its SQLite file (or the --database-url database) are kept for
     'fbs orders list --config ...'. FBS_DATABASE_URL is refused unless --database-url
     names the same database.
@@ -90,11 +99,19 @@ def command(
         )
     try:
         from fbs_sandbox.demo import DEFAULT_SEED, DemoFailed, DemoSettings, run_demo
+        from fbs_sandbox.demo_stores import demo_channel_types
     except ImportError as exc:
         raise UserError(
             f"fbs demo needs the fbs-sandbox distribution ({exc}); install it with "
             "'pip install fbs-sandbox'"
         ) from None
+    chosen = tuple(dict.fromkeys(channels)) or ("woocommerce",)
+    unknown = [kind for kind in chosen if kind not in demo_channel_types()]
+    if unknown:
+        raise click.BadParameter(
+            f"{unknown[0]!r} has no demo store; choose from {', '.join(demo_channel_types())}",
+            param_hint="--channel",
+        )
     if folder is not None and folder.exists() and any(folder.iterdir()):
         raise UserError(f"{folder}: the demo folder must be empty or not exist yet")
     settings = DemoSettings(
@@ -104,6 +121,7 @@ def command(
         folder=folder,
         ship_delay_seconds=ship_delay,
         database_url=database_url,
+        channels=chosen,
     )
     stderr = Console(stderr=True)
     bar = Progress(

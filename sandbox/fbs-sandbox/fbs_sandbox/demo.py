@@ -1,8 +1,9 @@
 """``fbs demo``: the real plugins, the real engine and scheduler, against local imitations.
 
-:func:`run_demo` starts a WooCommerce store, Stripe and three warehouses on 127.0.0.1,
-writes an ``fbs.toml`` that points the installed ``woocommerce``, ``stripe`` and ``http``
-plugins at them, places orders on the store and runs the scheduler until every order is
+:func:`run_demo` starts one store per chosen channel type (WooCommerce by default; see
+:mod:`fbs_sandbox.demo_stores`), Stripe and three warehouses on 127.0.0.1, writes an
+``fbs.toml`` that points the installed channel, ``stripe`` and ``http`` plugins at them,
+deals the orders out between the stores and runs the scheduler until every order is
 finished: completed, rejected, cancelled, or held for the merchant. It then compares what
 fbs recorded with what the imitations saw, and returns a :class:`DemoReport`.
 
@@ -46,10 +47,10 @@ from .demo_data import (
     PlannedOrder,
     plan_orders,
 )
+from .demo_stores import DemoStore, make_demo_store
 from .serving import RunningServer, serve
 from .stripe_imitation import StripeImitation
 from .warehouse import WarehouseImitation
-from .woocommerce import WooCommerceImitation
 
 DEFAULT_ORDERS = 25
 DEFAULT_SEED = 1969
@@ -60,8 +61,6 @@ PAYMENTS = "stripe"
 STRIPE_CUSTOMER = "cus_demo"
 STRIPE_PAYMENT_METHOD = "pm_card_visa"
 # Throwaway test credentials of the local imitations; they open nothing real.
-WOO_KEY = "ck_demo_0123456789abcdef0123456789abcdef"
-WOO_SECRET = "cs_demo_fedcba9876543210fedcba9876543210"
 STRIPE_KEY = "sk_test_fbsdemo0123456789"
 WAREHOUSE_KEY_PREFIX = "wh_demo_key_"
 DONE_STATUSES = frozenset(
@@ -101,6 +100,13 @@ class DemoSettings:
     poll_interval: int = 1
     tick_seconds: float = 0.2
     database_url: str | None = None
+    channels: tuple[str, ...] = ("woocommerce",)
+    """Channel types to run a store of; the orders are dealt out between them in turn."""
+
+
+def channel_instance_name(channel_type: str, channels: tuple[str, ...]) -> str:
+    """The store's instance name in ``fbs.toml``: ``demo-store`` when it is the only one."""
+    return CHANNEL if len(channels) == 1 else f"demo-{channel_type}"
 
 
 # -- the imitations --------------------------------------------------------------------
@@ -110,17 +116,22 @@ class DemoSettings:
 class Sandbox:
     """The imitations and the servers that serve them on 127.0.0.1."""
 
-    store: WooCommerceImitation
+    stores: dict[str, DemoStore]
+    """Channel instance name → its store."""
     stripe: StripeImitation
     warehouses: dict[str, WarehouseImitation]
     servers: dict[str, RunningServer] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, ship_delay_seconds: float) -> Sandbox:
+    def start(
+        cls, ship_delay_seconds: float, channels: tuple[str, ...] = ("woocommerce",)
+    ) -> Sandbox:
         """Create the imitations and serve each on a free loopback port."""
         factors = {"east": 0.5, "central": 1.0, "west": 1.5}
         sandbox = cls(
-            store=WooCommerceImitation(WOO_KEY, WOO_SECRET, shipment_tracking=True),
+            stores={
+                channel_instance_name(kind, channels): make_demo_store(kind) for kind in channels
+            },
             stripe=StripeImitation(STRIPE_KEY, customer=STRIPE_CUSTOMER),
             warehouses={
                 spec.name: WarehouseImitation(
@@ -133,7 +144,8 @@ class Sandbox:
             },
         )
         try:
-            sandbox.servers["store"] = serve(sandbox.store.app)
+            for name, store in sandbox.stores.items():
+                sandbox.servers[name] = serve(store.app)
             sandbox.servers["stripe"] = serve(sandbox.stripe.app)
             for name, warehouse in sandbox.warehouses.items():
                 sandbox.servers[name] = serve(warehouse.app)
@@ -143,7 +155,7 @@ class Sandbox:
         return sandbox
 
     def url(self, name: str) -> str:
-        """Base URL of a running imitation (``store``, ``stripe`` or a warehouse name)."""
+        """Base URL of a running imitation (a store's instance name, ``stripe`` or a warehouse)."""
         return self.servers[name].url
 
     def stop(self) -> None:
@@ -162,10 +174,10 @@ class Sandbox:
             "purchase_orders": sum(w.purchase_orders for w in warehouses),
             "purchase_orders_by_warehouse": {w.name: w.purchase_orders for w in warehouses},
             "shipments": sum(w.shipments for w in warehouses),
-            "tracking_pushes": len(self.store.tracking_pushes),
-            "orders_completed_on_store": len(self.store.completed_orders),
+            "tracking_pushes": sum(s.tracking_pushes() for s in self.stores.values()),
+            "orders_completed_on_store": sum(s.completed_orders() for s in self.stores.values()),
             "duplicate_effects": self.stripe.duplicate_effects
-            + self.store.duplicate_effects
+            + sum(s.duplicate_effects() for s in self.stores.values())
             + sum(w.duplicate_effects for w in warehouses),
         }
 
@@ -179,7 +191,7 @@ def write_config(
     taxes = ", ".join(f'{state} = "{rate}"' for state, rate in TAX_RATES_PERCENT.items())
     interval = settings.poll_interval
     parts = [
-        "# Written by `fbs demo`: the real woocommerce, stripe and http plugins pointed at\n"
+        "# Written by `fbs demo`: the real channel, stripe and http plugins pointed at\n"
         "# local imitations on 127.0.0.1. The keys below are the imitations' throwaway test\n"
         '# credentials (a real config reads secrets with { env = "NAME" }). The servers\n'
         "# stopped with the demo; `fbs orders list --config <this file>` reads its database.\n",
@@ -199,15 +211,19 @@ def write_config(
         "backoff_base_seconds = 0.5",
         "backoff_max_seconds = 5.0",
         "",
-        f"[channels.{CHANNEL}]",
-        'type = "woocommerce"',
-        f"poll_interval = {interval}",
-        f"[channels.{CHANNEL}.options]",
-        f'url = "{sandbox.url("store")}"',
-        f'consumer_key = "{WOO_KEY}"',
-        f'consumer_secret = "{WOO_SECRET}"',
-        "",
     ]
+    for name, store in sandbox.stores.items():
+        parts += [
+            f"[channels.{name}]",
+            f"type = {json.dumps(store.channel_type)}",
+            f"poll_interval = {interval}",
+            f"[channels.{name}.options]",
+            *(
+                f"{key} = {_toml_value(value)}"
+                for key, value in store.channel_options(sandbox.url(name)).items()
+            ),
+            "",
+        ]
     for spec in WAREHOUSES:
         parts += [
             f"# {spec.label}",
@@ -235,19 +251,28 @@ def write_config(
     return path
 
 
-def place_orders(store: WooCommerceImitation, planned: list[PlannedOrder]) -> dict[str, str]:
-    """Put the planned orders on the store as paid; return external id → expected outcome."""
+def _toml_value(value: Any) -> str:
+    """A TOML literal for a string, number or boolean option."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def place_orders(
+    stores: dict[str, DemoStore], planned: list[PlannedOrder]
+) -> dict[tuple[str, str], str]:
+    """Deal the planned orders out between the stores, as paid orders.
+
+    Returns:
+        (channel instance, external id) → the expected outcome of that order.
+    """
+    names = list(stores)
     expected = {}
-    for order in planned:
-        created = store.add_order(
-            lines=order.woo_lines(),
-            shipping=order.shipping,
-            billing=order.billing,
-            status="processing",
-            shipping_total=order.shipping_total(),
-            total_tax=order.tax_total(),
-        )
-        expected[str(created["id"])] = order.expect
+    for index, order in enumerate(planned):
+        name = names[index % len(names)]
+        expected[(name, stores[name].place_order(order))] = order.expect
     return expected
 
 
@@ -316,7 +341,7 @@ def nearest_warehouse(zip_code: str | None) -> str | None:
 def build_report(
     db: Database,
     sandbox: Sandbox,
-    expected: dict[str, str],
+    expected: dict[tuple[str, str], str],
     *,
     config: Path,
     seconds: float,
@@ -394,10 +419,10 @@ def build_report(
     )
 
 
-def _outcomes_match(found: list[OrderDetail], expected: dict[str, str]) -> bool:
+def _outcomes_match(found: list[OrderDetail], expected: dict[tuple[str, str], str]) -> bool:
     """Every ordinary order completed; every problem order ended with its reason."""
     outcome = {
-        d.order.external_id: (
+        (d.order.channel, d.order.external_id): (
             "completed" if d.order.status == "completed" else d.order.hold_reason or ""
         )
         for d in found
@@ -432,10 +457,10 @@ def run_demo(settings: DemoSettings, on_progress: ProgressCallback | None = None
     merchant_id = MERCHANT_ID
     if settings.database_url is not None:
         merchant_id = f"{MERCHANT_ID}-{secrets.token_hex(4)}"
-    sandbox = Sandbox.start(settings.ship_delay_seconds)
+    sandbox = Sandbox.start(settings.ship_delay_seconds, settings.channels)
     try:
         config = write_config(folder, sandbox, settings, merchant_id)
-        expected = place_orders(sandbox.store, planned)
+        expected = place_orders(sandbox.stores, planned)
         cli = CliContext(config)
         try:
             try:

@@ -18,8 +18,9 @@ from click.testing import CliRunner, Result
 from fbs_core.cli import main
 from fbs_core.config import load_settings
 from fbs_core.sourcing.geo import zip_state
-from fbs_sandbox.demo import DemoFailed, DemoSettings, run_demo
+from fbs_sandbox.demo import DemoFailed, DemoSettings, place_orders, run_demo
 from fbs_sandbox.demo_data import CORE_PART, PARTS, WAREHOUSES, plan_orders, problem_count
+from fbs_sandbox.demo_stores import WooCommerceDemoStore
 
 ORDERS = 12
 PROBLEM_REASONS = {"non_us_destination", "military_not_enabled", "unknown_sku"}
@@ -264,3 +265,21 @@ def test_warehouses_overlap_at_different_costs_and_one_part_has_a_core() -> None
 def test_store_prices_cover_the_cost_of_buying() -> None:
     for part in PARTS.values():
         assert part.retail_cents > part.cost_cents + part.core_charge_cents
+
+
+def test_orders_are_dealt_out_between_the_stores_in_turn() -> None:
+    stores = {"demo-a": WooCommerceDemoStore(), "demo-b": WooCommerceDemoStore()}
+    planned = plan_orders(7, seed=5)
+
+    expected = place_orders(stores, planned)
+
+    assert [name for name, _ in expected] == ["demo-a", "demo-b"] * 3 + ["demo-a"]
+    assert list(expected.values()) == [order.expect for order in planned]
+    assert [len(store.store.orders) for store in stores.values()] == [4, 3]
+
+
+def test_a_channel_without_a_demo_store_is_a_usage_error_naming_those_there_are() -> None:
+    result = fbs("demo", "--channel", "magento")
+
+    assert result.exit_code == 2
+    assert "'magento' has no demo store; choose from woocommerce" in result.output
