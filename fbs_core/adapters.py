@@ -301,5 +301,13 @@ class Supplier(Adapter):
         """Return parcels shipped since ``cursor`` for purchase orders fbs placed."""
 
     @abc.abstractmethod
-    def cancel_order(self, po_number: str) -> CancelResult:
-        """Ask the warehouse to stop a purchase order; report what it actually stopped."""
+    def cancel_order(self, po_number: str, keep: Mapping[str, int] | None = None) -> CancelResult:
+        """Ask the warehouse to stop a purchase order, or part of it.
+
+        With ``keep`` None, stop every unit not yet shipped. Otherwise ``keep`` names, for
+        some part numbers, how many units the order should end with (shipped and still to
+        ship; 0 stops all of it): the buyer lowered a quantity or removed a line on the
+        channel. Both are idempotent: asking again changes nothing. Return every unit
+        cancelled on the purchase order so far, not only by this call. A warehouse that
+        cannot stop part of an order raises :class:`~fbs_core.errors.FatalError`.
+        """

@@ -10,7 +10,8 @@ Mix these into a test class (``Test`` prefix) next to the structural contracts o
 * :class:`WebhookSignatureContract`: a delivery whose signature is missing, forged or
   computed over another body is refused with 401 and asks for nothing; a good one passes.
 * :class:`IdempotentPurchaseOrderContract`: placing the same PO number twice is one
-  purchase order at the warehouse, with the same answer both times.
+  purchase order at the warehouse, with the same answer both times; asking twice to
+  stop part of it (``keep``) stops the units once.
 
 Each class says which methods the subclass provides.
 """
@@ -243,7 +244,10 @@ class WebhookSignatureContract:
 
 
 class IdempotentPurchaseOrderContract:
-    """Placing the same PO number twice is one purchase order at the warehouse.
+    """A retried purchase order, or a retried partial cancel, has one effect.
+
+    Placing the same PO number twice is one purchase order at the warehouse; asking twice
+    to stop part of it stops the units once.
 
     Provide ``supplier()`` (aimed at a sandbox that holds stock of the request's parts),
     ``purchase_order()`` (a request it can fill) and ``orders_at_warehouse(po_number)``
@@ -271,3 +275,21 @@ class IdempotentPurchaseOrderContract:
         assert self.orders_at_warehouse(request.po_number) == 1
         assert first.po_number == again.po_number == request.po_number
         assert first.supplier_reference == again.supplier_reference
+
+    def test_a_partial_cancel_asked_twice_stops_the_units_once(self) -> None:
+        """``keep`` is a target, not a count: asking again stops nothing more.
+
+        Needs the sandbox not to have shipped the order yet and the request's first line
+        to have two units or more.
+        """
+        supplier = self.supplier()
+        request = self.purchase_order()
+        line = request.lines[0]
+        assert line.quantity >= 2, "the contract needs a first line of two units or more"
+        supplier.place_order(request)
+        keep = {line.sku: line.quantity - 1}
+        first = supplier.cancel_order(request.po_number, keep=keep)
+        again = supplier.cancel_order(request.po_number, keep=keep)
+        stopped = {x.sku: x.quantity for x in first.cancelled}
+        assert stopped == {line.sku: 1}
+        assert {x.sku: x.quantity for x in again.cancelled} == stopped

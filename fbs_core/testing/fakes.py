@@ -16,7 +16,8 @@ import functools
 import random
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -514,25 +515,59 @@ class FakeSupplier(Supplier):
         return ShipmentBatch(shipments=tuple(notices), cursor=str(last))
 
     @_faults
-    def cancel_order(self, po_number: str) -> CancelResult:  # noqa: D102
-        shipped = self.ledger.get("shipment", f"{self.name}:{po_number}")
+    def cancel_order(  # noqa: D102
+        self, po_number: str, keep: Mapping[str, int] | None = None
+    ) -> CancelResult:
         po = self.ledger.get("purchase_order", po_number)
-        if po is None or shipped is not None:
-            return CancelResult(po_number=po_number, cancelled=(), message="already shipped")
-        effect, _ = self.ledger.record(
-            "po_cancel",
-            po_number,
-            target=self.name,
-            payload={},
-            result={
-                "lines": [
-                    {"sku": line["sku"], "quantity": line["quantity"]}
-                    for line in po.payload["lines"]
-                ]
-            },
+        if po is None:
+            return CancelResult(po_number=po_number, cancelled=(), message="no such order")
+        ordered = Counter[str]()
+        for line in po.payload["lines"]:
+            ordered[line["sku"]] += line["quantity"]
+        shipped = _shipped_units(self.ledger, self.name, po_number)
+        cancelled = cancelled_units(self.ledger, self.name, po_number)
+        stopping = {}
+        for sku, quantity in ordered.items():
+            if keep is not None and sku not in keep:
+                continue
+            wanted = keep[sku] if keep is not None else 0
+            open_units = quantity - shipped[sku] - cancelled[sku]
+            units = max(0, min(open_units, quantity - cancelled[sku] - wanted))
+            if units:
+                stopping[sku] = units
+        if stopping:
+            key = po_number if keep is None else f"{po_number}@{sorted(keep.items())}"
+            self.ledger.record(
+                "po_cancel",
+                key,
+                target=self.name,
+                payload={"keep": dict(keep)} if keep is not None else {},
+                result={"lines": [{"sku": k, "quantity": v} for k, v in stopping.items()]},
+            )
+        so_far = cancelled_units(self.ledger, self.name, po_number)
+        lines = tuple(ShipmentLine(sku=sku, quantity=n) for sku, n in so_far.items() if n)
+        return CancelResult(
+            po_number=po_number, cancelled=lines, message="" if stopping else "already shipped"
         )
-        lines = tuple(ShipmentLine(**line) for line in effect.result["lines"])
-        return CancelResult(po_number=po_number, cancelled=lines)
+
+
+def cancelled_units(ledger: EffectLedger, supplier: str, po_number: str) -> Counter[str]:
+    """Units of each part the fake warehouse cancelled on a purchase order so far."""
+    units = Counter[str]()
+    for effect in ledger.effects("po_cancel", target=supplier):
+        if effect.key == po_number or effect.key.startswith(f"{po_number}@"):
+            for line in effect.result["lines"]:
+                units[line["sku"]] += line["quantity"]
+    return units
+
+
+def _shipped_units(ledger: EffectLedger, supplier: str, po_number: str) -> Counter[str]:
+    units = Counter[str]()
+    for effect in ledger.effects("shipment", target=supplier):
+        if effect.payload["po_number"] == po_number:
+            for line in effect.payload["lines"]:
+                units[line["sku"]] += line["quantity"]
+    return units
 
 
 def ship(ledger: EffectLedger, supplier: str, po_number: str) -> None:
@@ -540,14 +575,20 @@ def ship(ledger: EffectLedger, supplier: str, po_number: str) -> None:
     po = ledger.get("purchase_order", po_number)
     if po is None or ledger.get("po_cancel", po_number) is not None:
         return
+    cancelled = cancelled_units(ledger, supplier, po_number)
+    remaining = Counter[str]()
+    for line in po.payload["lines"]:
+        remaining[line["sku"]] += line["quantity"]
+    remaining.subtract(cancelled)
+    lines = tuple(ShipmentLine(sku=sku, quantity=n) for sku, n in remaining.items() if n > 0)
+    if not lines:
+        return
     _record_parcel(
         ledger,
         supplier,
         po_number,
         f"S-{po_number}",
-        tuple(
-            ShipmentLine(sku=line["sku"], quantity=line["quantity"]) for line in po.payload["lines"]
-        ),
+        lines,
         key=f"{supplier}:{po_number}",
         tracking_seed=po_number,
     )

@@ -16,6 +16,7 @@ masked where the warehouse's own text echoes it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -75,9 +76,14 @@ class WarehouseClient:
             params["after"] = after
         return self._request("GET", "/v1/shipments", params=params)
 
-    def cancel_purchase_order(self, po_number: str) -> Any:
-        """``POST /v1/purchase-orders/{po_number}/cancel``."""
-        return self._request("POST", f"/v1/purchase-orders/{quote(po_number, safe='')}/cancel")
+    def cancel_purchase_order(self, po_number: str, keep: Mapping[str, int] | None = None) -> Any:
+        """``POST /v1/purchase-orders/{po_number}/cancel``, with ``keep`` as its body if given."""
+        body = None
+        if keep is not None:
+            body = {"keep": [{"part_number": p, "quantity": q} for p, q in keep.items()]}
+        return self._request(
+            "POST", f"/v1/purchase-orders/{quote(po_number, safe='')}/cancel", json_body=body
+        )
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -161,9 +161,12 @@ class HttpSupplier(Supplier):
             self.log.warning("stopped after %d pages of shipments", MAX_SHIPMENT_PAGES)
         return ShipmentBatch(shipments=tuple(notices), cursor=cursor)
 
-    def cancel_order(self, po_number: str) -> CancelResult:
-        """Ask the warehouse to stop what has not shipped; report what it stopped."""
-        return self._map(mapping.cancel_result, self.client.cancel_purchase_order(po_number))
+    def cancel_order(self, po_number: str, keep: Mapping[str, int] | None = None) -> CancelResult:
+        """Ask the warehouse to stop what has not shipped (or the units above ``keep``).
+
+        The answer lists every unit cancelled on the order so far, as the API does.
+        """
+        return self._map(mapping.cancel_result, self.client.cancel_purchase_order(po_number, keep))
 
     def check(self) -> None:
         """Ask for a part no one carries: proves the URL and the key with no side effect."""

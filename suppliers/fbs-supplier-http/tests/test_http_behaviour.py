@@ -39,7 +39,7 @@ class TestHttpSupplierFailures(HttpFailureContract):
 class TestHttpSupplierIdempotence(IdempotentPurchaseOrderContract):
     @pytest.fixture(autouse=True)
     def _rig(self, make_rig):
-        self.rig = make_rig()
+        self.rig = make_rig(ship_delay_seconds=3600)
 
     def supplier(self) -> Supplier:
         return self.rig.supplier()

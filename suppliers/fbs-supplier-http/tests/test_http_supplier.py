@@ -300,6 +300,52 @@ def test_cancel_between_two_parcels_stops_only_the_second(make_rig):
     assert [s.lines for s in shipped.shipments] == [(ShipmentLine(sku="BR-1043", quantity=2),)]
 
 
+def test_a_partial_cancel_stops_only_the_units_above_keep_and_can_be_repeated(make_rig):
+    rig = make_rig(ship_delay_seconds=3600)
+    supplier = rig.supplier()
+    supplier.place_order(po())
+
+    result = supplier.cancel_order("FBS-PO-1-1", keep={"BR-1043": 1})
+    repeated = supplier.cancel_order("FBS-PO-1-1", keep={"BR-1043": 1})
+    rig.warehouse.advance(3600)
+    shipped = supplier.fetch_shipments(None)
+
+    assert result.cancelled == (ShipmentLine(sku="BR-1043", quantity=1),)
+    assert repeated.cancelled == result.cancelled
+    assert rig.warehouse.cancellations == 1
+    assert rig.warehouse.stock_of("BR-1043").quantity == 11
+    assert {line for s in shipped.shipments for line in s.lines} == {
+        ShipmentLine(sku="BR-1043", quantity=1),
+        ShipmentLine(sku="AC-221-REMAN", quantity=1),
+    }
+
+
+def test_a_later_partial_cancel_answers_everything_cancelled_so_far(make_rig):
+    rig = make_rig(ship_delay_seconds=3600)
+    supplier = rig.supplier()
+    supplier.place_order(po())
+    supplier.cancel_order("FBS-PO-1-1", keep={"BR-1043": 1})
+
+    result = supplier.cancel_order("FBS-PO-1-1", keep={"AC-221-REMAN": 0})
+
+    assert set(result.cancelled) == {
+        ShipmentLine(sku="BR-1043", quantity=1),
+        ShipmentLine(sku="AC-221-REMAN", quantity=1),
+    }
+    assert rig.warehouse.order("FBS-PO-1-1")["status"] == "accepted"
+
+
+def test_keeping_a_part_that_is_not_on_the_order_is_an_invalid_request(rig):
+    supplier = rig.supplier()
+    supplier.place_order(po())
+
+    with pytest.raises(FatalError) as caught:
+        supplier.cancel_order("FBS-PO-1-1", keep={"OF-77": 0})
+
+    assert caught.value.code == "invalid_request"
+    assert "OF-77" in caught.value.message
+
+
 def test_cancelling_an_unknown_po_number_is_fatal(rig):
     with pytest.raises(FatalError) as caught:
         rig.supplier().cancel_order("FBS-PO-404-1")

@@ -78,6 +78,15 @@ class _PurchaseOrderIn(_Strict):
     lines: tuple[_LineIn, ...] = Field(min_length=1, max_length=100)
 
 
+class _KeepLineIn(_Strict):
+    part_number: StrictStr = Field(min_length=1, max_length=MAX_PART_NUMBER_LENGTH)
+    quantity: StrictInt = Field(ge=0)
+
+
+class _CancelIn(_Strict):
+    keep: tuple[_KeepLineIn, ...] = Field(min_length=1)
+
+
 class _Refusal(Exception):
     """An API error answer, raised inside a handler and rendered by the dispatcher."""
 
@@ -266,16 +275,21 @@ class _Routes:
 
     def _cancel_order(self, request: Request, body: bytes) -> Response:
         order = self._find(request)
+        keep = self._keep(order, body)
         stopped = 0
         for line in order.lines:
-            units = line.open
+            wanted = keep.get(line.part_number, 0) if keep is not None else 0
+            if keep is not None and line.part_number not in keep:
+                continue
+            units = max(0, min(line.open, line.quantity - line.cancelled - wanted))
             if units:
                 line.cancelled += units
                 stopped += units
                 item = self._stock.get(line.part_number)
                 if item is not None:
                     self._stock[line.part_number] = _with_quantity(item, item.quantity + units)
-        order.parcels.clear()
+        if not any(line.open for line in order.lines):
+            order.parcels.clear()
         if stopped:
             self._cancellations += 1
         return JSONResponse(
@@ -289,6 +303,31 @@ class _Routes:
                 ],
             }
         )
+
+    @staticmethod
+    def _keep(order: _Order, body: bytes) -> dict[str, int] | None:
+        """The body's ``keep`` as part number → units, or None when there is no body."""
+        if not body.strip():
+            return None
+        try:
+            cancel_in = _CancelIn.model_validate(json.loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _Refusal(400, "invalid_request", "The body is not JSON.") from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            raise _Refusal(400, "invalid_request", f"{where}: {first['msg']}.") from None
+        keep = {x.part_number: x.quantity for x in cancel_in.keep}
+        on_order = {line.part_number for line in order.lines}
+        unknown = sorted(set(keep) - on_order)
+        if unknown:
+            raise _Refusal(
+                400,
+                "invalid_request",
+                f"{unknown[0]} is not on purchase order {order.po_number}.",
+                part_numbers=unknown,
+            )
+        return keep
 
     def _find(self, request: Request) -> _Order:
         po_number = request.path_params["po_number"]
