@@ -2,7 +2,8 @@
 
 Each example publishes one order, queues random failures for the payment gateway and the
 warehouses (declines, lost answers, transient errors, refusals for stock or as invalid),
-interleaves random merchant actions (cancel, approve, retry) and warehouse shipments with
+interleaves random merchant actions (cancel, approve, retry), the buyer lowering the order
+on the channel and warehouse shipments with
 the pipeline's own steps, settles the order, and then checks what the fakes' effect ledger
 recorded against what fbs's database says:
 
@@ -49,7 +50,7 @@ WAREHOUSES = ("east", "west")
 
 CHARGE_FAULTS = ("none", "decline", "lost_answer", "transient", "transient_then_lost")
 PO_FAULTS = ("none", "out_of_stock_all", "out_of_stock_one", "lost_answer", "transient", "invalid")
-ACTIONS = ("nothing", "cancel", "approve", "retry", "ship")
+ACTIONS = ("nothing", "cancel", "approve", "retry", "ship", "lower")
 RESOLUTIONS = ("approve", "retry", "cancel")
 
 
@@ -111,6 +112,19 @@ def _ship_placed(engine: Engine, ledger: EffectLedger, order_id: int) -> None:
         placed = [(po.supplier, po.po_number) for po in repo.purchase_orders_for(session, order_id)]
     for supplier, po_number in placed:
         fakes.ship(ledger, supplier, po_number)
+
+
+def _lower_on_the_channel(
+    engine: Engine, external_id: str, lines: tuple[tuple[str, int], ...], minute: int
+) -> tuple[tuple[str, int], ...]:
+    """The buyer takes one unit fewer of the last line (or drops it) on the channel."""
+    *kept, (sku, quantity) = lines
+    lowered = (*kept, (sku, quantity - 1)) if quantity > 1 else tuple(kept)
+    if not lowered:
+        return lines
+    fakes.market("default").add(make_order(external_id, lowered, minute=minute))
+    engine.poll_due(force=True)
+    return lowered
 
 
 def _merchant(action: str, engine: Engine, order_id: int) -> None:
@@ -258,9 +272,12 @@ def test_money_invariants_hold_after_any_sequence_of_events(
         engine.poll_due(force=True)
         order_id = _order_id(engine, external_id)
 
-        for step in scenario.steps:
+        lines = scenario.lines
+        for minute, step in enumerate(scenario.steps, start=1):
             if step == "ship":
                 _ship_placed(engine, ledger, order_id)
+            elif step == "lower":
+                lines = _lower_on_the_channel(engine, external_id, lines, minute)
             elif step != "nothing":
                 _merchant(step, engine, order_id)
             engine.drain()

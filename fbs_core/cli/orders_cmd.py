@@ -173,13 +173,24 @@ def _print_detail(obj: CliContext, detail: OrderDetail) -> None:
         console.print(
             f"ship to: {a.name}, {a.line1}, {a.city}, {a.region} {a.postal_code}, {a.country}"
         )
-    lines = Table("line", "sku", "qty", "shipped", "buyer paid each", title="Lines")
+    lines = Table(
+        "line",
+        "sku",
+        "qty",
+        "shipped",
+        "cancelled",
+        "still wanted",
+        "buyer paid each",
+        title="Lines",
+    )
     for line in order.lines:
         lines.add_row(
             line.line_id,
             line.sku,
             str(line.quantity),
             str(line.shipped_quantity),
+            str(line.cancelled_quantity),
+            "" if line.upstream_quantity is None else str(line.upstream_quantity),
             str(line.unit_price),
         )
     console.print(lines)

@@ -167,6 +167,9 @@ class OrderLineRow(Base):
     cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     channel_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
     """The channel's own references for the line, handed back with its tracking."""
+    upstream_quantity: Mapped[int | None] = mapped_column(Integer)
+    """Units the channel still wants after lowering or removing the line once parts were
+    bought (None: as ordered); the units above it are asked back from the warehouse."""
 
     order: Mapped[OrderRow] = relationship(back_populates="lines", lazy="raise")
 

@@ -71,6 +71,8 @@ def order_to_domain(row: OrderRow) -> Order:
                 title=line.title,
                 unit_price=Money(cents=line.unit_price_cents, currency=line.currency),
                 shipped_quantity=line.shipped_quantity,
+                cancelled_quantity=line.cancelled_quantity,
+                upstream_quantity=line.upstream_quantity,
                 channel_data=line.channel_data or {},
             )
             for line in row.lines

@@ -132,6 +132,9 @@ class OrderLine(BaseModel):
     title: str = ""
     unit_price: Money
     shipped_quantity: int = 0
+    cancelled_quantity: int = 0
+    upstream_quantity: int | None = None
+    """What the channel still wants after lowering the line once parts were bought."""
     channel_data: dict[str, str] = Field(default_factory=dict)
 
 

@@ -22,6 +22,8 @@ class PurchaseOrderStatus(StrEnum):
     cancel_requested = "cancel_requested"
     cancelled = "cancelled"
     failed = "failed"
+    replaced = "replaced"
+    """Refused by its warehouse and bought elsewhere by a new purchase order."""
 
 
 class PurchaseOrderLine(BaseModel):
@@ -161,7 +163,8 @@ class CancelResult(BaseModel):
 
     po_number: str
     cancelled: tuple[ShipmentLine, ...]
-    """Lines (and quantities) that will not ship; empty if it was too late."""
+    """Every unit cancelled on the purchase order so far (per part number), not only by
+    the request answered: a repeated request answers the same."""
     message: str = ""
 
 

@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING
 
 from ..db import repository as repo
 from ..domain import OrderStatus
+from ..domain.po_lifecycle import PurchaseOrderEvent
 from . import transitions as t
+from .command_payloads import CancelPurchaseOrderPayload
 from .context import PipelineContext
 from .money import cores_cents, enqueue_refund, goods_cents
+from .po_transitions import move_po
 from .progress import finish_cancellation_if_settled
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ def cancel_order(
             request_po_cancel(ctx, session, order, po)
         elif po.status in ("failed", "cancelled"):
             # never sent, or refused by the warehouse: all of its money goes back
-            po.status = "cancelled"
+            move_po(ctx, po, PurchaseOrderEvent.voided)
             refund_unsent_po(ctx, session, order, po)
     finish_cancellation_if_settled(ctx, session, order)
 
@@ -79,22 +82,21 @@ def _void_effect(
     elif kind == "place_po":
         po = repo.purchase_order_by_number(session, ctx.merchant_id, str(payload["po_number"]))
         if po is not None and po.status in ("pending", "failed"):
-            po.status = "cancelled"
+            move_po(ctx, po, PurchaseOrderEvent.voided)
 
 
 def request_po_cancel(
     ctx: PipelineContext, session: Session, order: OrderRow, po: PurchaseOrderRow
 ) -> None:
     """Ask the warehouse to stop a purchase order it has accepted."""
-    po.status = "cancel_requested"
+    move_po(ctx, po, PurchaseOrderEvent.cancel_asked)
     t.enqueue(
         ctx,
         session,
         order,
-        kind="cancel_po",
         target=po.supplier,
         key=f"cancel:{po.po_number}",
-        payload={"po_number": po.po_number},
+        payload=CancelPurchaseOrderPayload(po_number=po.po_number),
     )
 
 

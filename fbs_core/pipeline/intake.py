@@ -22,6 +22,7 @@ from .cancellation import cancel_order
 from .context import PipelineContext
 from .review import review
 from .stores import identity_of
+from .upstream_reductions import lower_lines, lowered_quantities
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -202,6 +203,12 @@ def _ingest_order(
     if row.status in BEFORE_PURCHASE and not _money_taken_or_in_flight(session, row):
         _apply_change(ctx, session, row, incoming, channel)
         return "updated"
+    lowered = lowered_quantities(row, incoming)
+    if lowered is not None:
+        if lowered:
+            lower_lines(ctx, session, row, lowered, actor=f"channel:{channel}")
+            return "lowered"
+        return "updated" if channel_data_changed else "unchanged"
     t.record(
         ctx,
         session,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..db import repository as repo
 from ..db.models import RefundRow
 from . import transitions as t
+from .command_payloads import RefundPayload
 from .context import PipelineContext
 
 if TYPE_CHECKING:
@@ -111,15 +112,14 @@ def enqueue_refund(
         ctx,
         session,
         order,
-        kind="refund",
         target=charge.gateway,
         key=key,
-        payload={
-            "order_id": order.id,
-            "charge_reference": charge.reference,
-            "amount_cents": amount,
-            "currency": charge.currency,
-            "reason": reason,
-        },
+        payload=RefundPayload(
+            order_id=order.id,
+            charge_reference=charge.reference or "",
+            amount_cents=amount,
+            currency=charge.currency,
+            reason=reason,
+        ),
     )
     return refund

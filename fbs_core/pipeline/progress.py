@@ -49,12 +49,10 @@ def maybe_complete(ctx: PipelineContext, session: Session, order: OrderRow) -> N
     """Complete (or cancel) an order once nothing about it is still in flight."""
     if OrderStatus(order.status).is_final:
         return
-    if repo.commands_for(session, order.id, statuses=("pending", "running", "failed")):
-        open_kinds = {
-            c.kind
-            for c in repo.commands_for(session, order.id, statuses=("pending", "running", "failed"))
-        }
-        if open_kinds & {*WORK_KINDS, "push_tracking"}:
+    for command in repo.commands_for(session, order.id, statuses=("pending", "running", "failed")):
+        # a cancel the warehouse refused is settled: its purchase order goes on as it was
+        settled = command.kind == "cancel_po" and command.status == "failed"
+        if command.kind in (*WORK_KINDS, "push_tracking") and not settled:
             return
     _, shipped, _ = _quantities(order)
     if not order.lines or not fully_resolved(order):

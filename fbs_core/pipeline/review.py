@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..domain import OrderStatus
 from ..sourcing.destinations import check_destination
 from . import transitions as t
+from .command_payloads import AcknowledgePayload, SourcePayload
 from .context import PipelineContext
 
 if TYPE_CHECKING:
@@ -93,15 +95,20 @@ def approve(
             ctx,
             session,
             row,
-            kind="acknowledge",
             target=row.channel,
             key=f"ack:{row.id}",
-            payload={"external_id": row.external_id, "message": ACK_MESSAGE},
+            payload=AcknowledgePayload(external_id=row.external_id, message=ACK_MESSAGE),
         )
 
 
 def enqueue_sourcing(
-    ctx: PipelineContext, session: Session, row: OrderRow, **extra: object
+    ctx: PipelineContext,
+    session: Session,
+    row: OrderRow,
+    *,
+    resource_po: str | None = None,
+    exclude: Sequence[str] = (),
+    absorb: bool = False,
 ) -> None:
     """Start a new sourcing run for the order (earlier runs become stale)."""
     row.source_generation += 1
@@ -109,8 +116,12 @@ def enqueue_sourcing(
         ctx,
         session,
         row,
-        kind="source",
         target="sourcing",
         key=f"source:{row.id}:{row.source_generation}",
-        payload={"generation": row.source_generation, **extra},
+        payload=SourcePayload(
+            generation=row.source_generation,
+            resource_po=resource_po,
+            exclude=tuple(exclude),
+            absorb=absorb,
+        ),
     )

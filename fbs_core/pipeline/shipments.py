@@ -9,9 +9,12 @@ from ..adapters import TrackingSink
 from ..db import repository as repo
 from ..db.models import ShipmentRow
 from ..domain import ShipmentNotice, TrackingLine, TrackingPush
+from ..domain.po_lifecycle import PurchaseOrderEvent
 from . import identifiers
 from . import transitions as t
+from .command_payloads import PushTrackingPayload
 from .context import PipelineContext
+from .po_transitions import move_po, status_from_lines
 from .progress import fully_resolved, update_shipping_status
 
 if TYPE_CHECKING:
@@ -53,15 +56,7 @@ def record_shipments(
         )
         session.add(row)
         session.flush()
-        po.status = (
-            "shipped"
-            if all(
-                line.shipped_quantity + line.cancelled_quantity >= line.quantity
-                for line in po.lines
-            )
-            else "partially_shipped"
-        )
-        po.updated_at = ctx.now()
+        move_po(ctx, po, PurchaseOrderEvent.parcel_recorded, status_from_lines(po))
         t.record(
             ctx,
             session,
@@ -89,10 +84,9 @@ def record_shipments(
                 ctx,
                 session,
                 order,
-                kind="push_tracking",
                 target=target,
                 key=f"{push.idempotency_key}:{target}",
-                payload={"push": push.model_dump(mode="json"), "shipment_row_id": row.id},
+                payload=PushTrackingPayload(push=push, shipment_row_id=row.id),
             )
         if _takes_no_tracking(ctx, order.channel):
             row.tracking_pushed = True  # the channel takes no tracking; nothing to wait for

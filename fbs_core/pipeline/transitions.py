@@ -9,6 +9,7 @@ from ..db import repository as repo
 from ..db.models import OrderRow, OutboxCommandRow
 from ..domain import Money, OrderStatus
 from ..domain.lifecycle import OrderEvent, next_status
+from .command_payloads import CommandPayload, NotifyPayload
 from .context import PipelineContext
 
 if TYPE_CHECKING:
@@ -41,10 +42,9 @@ def record(
             ctx,
             session,
             order,
-            kind="notify",
             target=event,
             key=f"notify:{event_row.id}",
-            payload={"event_id": event_row.id, "event": event},
+            payload=NotifyPayload(event_id=event_row.id, event=event),
         )
 
 
@@ -186,13 +186,15 @@ def enqueue(
     session: Session,
     order: OrderRow | None,
     *,
-    kind: str,
     target: str,
     key: str,
-    payload: dict[str, Any],
+    payload: CommandPayload,
     delay: timedelta | None = None,
 ) -> OutboxCommandRow:
-    """Write an outbox command in the current transaction; an existing key is kept as is."""
+    """Write an outbox command in the current transaction; an existing key is kept as is.
+
+    The command's kind is its payload's.
+    """
     for pending in session.new:  # written earlier in this same transaction
         if isinstance(pending, OutboxCommandRow) and pending.idempotency_key == key:
             return pending
@@ -204,10 +206,10 @@ def enqueue(
     row = OutboxCommandRow(
         merchant_id=ctx.merchant_id,
         order_id=order.id if order is not None else None,
-        kind=kind,
+        kind=payload.kind,
         target=target,
         idempotency_key=key,
-        payload=payload,
+        payload=payload.stored(),
         status="pending",
         attempts=0,
         next_attempt_at=now + delay if delay else now,

@@ -18,6 +18,7 @@ from fbs_core.domain import (
     TrackingResult,
     UnreadableOrder,
 )
+from fbs_core.domain.carriers import Carrier
 from fbs_core.errors import RetriableError
 
 from .client import TRACKING_VERSION, NoRoute, WooClient
@@ -68,6 +69,16 @@ def store_identity_of(url: HttpUrl) -> str:
     port = f":{url.port}" if url.port is not None and url.port != default_port else ""
     path = (url.path or "").rstrip("/")
     return f"woocommerce:{host}{port}{path}"
+
+
+EXTENSION_PROVIDERS: dict[Carrier, tuple[str, ...]] = {
+    Carrier.ups: ("UPS",),
+    Carrier.usps: ("USPS",),
+    Carrier.fedex: ("Fedex",),
+    Carrier.dhl: ("DHL US", "DHL"),
+    Carrier.ontrac: ("OnTrac",),
+}
+"""The Shipment Tracking extension's provider names for the core's carrier codes."""
 
 
 def _slug(name: str) -> str:
@@ -221,20 +232,26 @@ class WooCommerceChannel(OrderSource, TrackingSink):
             "tracking_number": push.tracking_number,
             "date_shipped": push.shipped_at.astimezone(UTC).date().isoformat(),
         }
-        provider = self._known_provider(push.external_order_id, push.carrier)
+        carrier = push.shipping_carrier
+        provider = self._known_provider(push.external_order_id, push.carrier, carrier.code)
         if provider:
             body["tracking_provider"] = provider
         else:
-            body["custom_tracking_provider"] = push.carrier
+            body["custom_tracking_provider"] = carrier.name
             body["custom_tracking_link"] = (
-                self.options.tracking_provider_links.get(push.carrier) or push.tracking_url or ""
+                self.options.tracking_provider_links.get(push.carrier)
+                or self.options.tracking_provider_links.get(carrier.name)
+                or carrier.tracking_url
+                or ""
             )
         created = self.client.post(path, body, api=TRACKING_VERSION).data or {}
         return TrackingResult(reference=str(created.get("tracking_id", "")))
 
-    def _known_provider(self, order_id: str, carrier: str) -> str | None:
+    def _known_provider(self, order_id: str, carrier: str, code: Carrier) -> str | None:
         """Return the extension's own name for ``carrier``, or None if it has none.
 
+        The carrier is looked up by the core's code first (a warehouse's "UPS Ground" is
+        the extension's "UPS", "FedEx" its "Fedex"), then by the warehouse's own words.
         The extension lists its providers only under an order
         (``orders/<order_id>/shipment-trackings/providers``); the list is the store's, so
         it is read once. A store that has no such route gets every carrier as a custom
@@ -254,6 +271,9 @@ class WooCommerceChannel(OrderSource, TrackingSink):
                     if isinstance(region, dict):
                         names.update({_slug(n): n for n in region})
                 self._providers = names
+            for name in EXTENSION_PROVIDERS.get(code, ()):
+                if _slug(name) in self._providers:
+                    return self._providers[_slug(name)]
             return self._providers.get(_slug(carrier))
 
     def _push_as_note(self, push: TrackingPush) -> TrackingResult:

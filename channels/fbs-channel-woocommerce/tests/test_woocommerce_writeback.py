@@ -321,3 +321,24 @@ def test_without_the_extension_two_parcels_written_at_once_both_keep_their_entry
     }
     assert numbers == {"1ZA", "1ZB"}
     assert len([n for n in bare_store.notes[order["id"]] if n["customer_note"]]) == 2
+
+
+def test_a_warehouses_own_carrier_words_reach_the_extensions_provider(store, channel, order):
+    """ "UPS Ground" and "Federal Express" are the core's ups and fedex, and the extension
+    calls them "UPS" and "Fedex": the buyer gets the store's own tracking link."""
+    channel.push_tracking(push_for(order, carrier="UPS Ground", number="1ZG1"))
+    channel.push_tracking(push_for(order, carrier="Federal Express", number="7712"))
+
+    items = store.trackings[order["id"]]
+    assert [(i["tracking_number"], i["tracking_provider"]) for i in items] == [
+        ("1ZG1", "UPS"),
+        ("7712", "Fedex"),
+    ]
+
+
+def test_a_known_carrier_the_store_lacks_gets_its_public_tracking_page(store, channel, order):
+    channel.push_tracking(push_for(order, carrier="LaserShip Ground", number="LS42"))
+
+    [item] = store.trackings[order["id"]]
+    assert item["tracking_provider"] == "LaserShip"
+    assert item["tracking_link"] == "https://www.lasership.com/track/LS42"

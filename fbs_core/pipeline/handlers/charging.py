@@ -10,6 +10,7 @@ from ...domain import ChargeBreakdown, ChargeRequest, Money, OrderStatus, Sourci
 from ...errors import AdapterError, FatalError
 from .. import identifiers
 from .. import transitions as t
+from ..command_payloads import ChargePayload
 from ..money import enqueue_refund, past_key_window, refundable_cents, window_hours
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler, configured
@@ -78,19 +79,18 @@ def enqueue_charge(
         ctx,
         session,
         order,
-        kind="charge",
         target=gateway,
         key=key,
-        payload={
-            "order_id": order.id,
-            "order_reference": order.number,
-            "currency": currency,
-            "amount_cents": plan_row.total_cents,
-            "parts_cents": plan_row.parts_cents,
-            "core_charges_cents": plan_row.core_charges_cents,
-            "shipping_cents": plan_row.shipping_cents,
-            "tax_cents": plan_row.tax_cents,
-        },
+        payload=ChargePayload(
+            order_id=order.id,
+            order_reference=order.number,
+            currency=currency,
+            amount_cents=plan_row.total_cents,
+            parts_cents=plan_row.parts_cents,
+            core_charges_cents=plan_row.core_charges_cents,
+            shipping_cents=plan_row.shipping_cents,
+            tax_cents=plan_row.tax_cents,
+        ),
     )
 
 
@@ -101,24 +101,23 @@ class ChargeHandler(Handler):
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         gateway = configured(ctx.runtime.payments, command.target, "payment instance")
-        p = command.payload
-        currency = p["currency"]
+        p = ChargePayload.read(command.payload)
 
-        def money(name: str) -> Money:
-            return Money(cents=p[name], currency=currency)
+        def money(cents: int) -> Money:
+            return Money(cents=cents, currency=p.currency)
 
         request = ChargeRequest(
             idempotency_key=command.key,
-            order_id=p["order_id"],
-            order_reference=p["order_reference"],
-            amount=money("amount_cents"),
+            order_id=p.order_id,
+            order_reference=p.order_reference,
+            amount=money(p.amount_cents),
             breakdown=ChargeBreakdown(
-                parts=money("parts_cents"),
-                core_charges=money("core_charges_cents"),
-                shipping=money("shipping_cents"),
-                tax=money("tax_cents"),
+                parts=money(p.parts_cents),
+                core_charges=money(p.core_charges_cents),
+                shipping=money(p.shipping_cents),
+                tax=money(p.tax_cents),
             ),
-            description=f"Parts for order {p['order_reference']}",
+            description=f"Parts for order {p.order_reference}",
             metadata={"merchant_id": ctx.merchant_id},
         )
         if past_key_window(ctx, command.created_at):
@@ -128,7 +127,7 @@ class ChargeHandler(Handler):
                 earlier = gateway.find_charge(request)
             except NotImplementedError:
                 raise FatalError(
-                    f"The charge for order {p['order_reference']} was sent more than "
+                    f"The charge for order {p.order_reference} was sent more than "
                     f"{window_hours()} h ago without an answer, and "
                     f"{command.target} cannot look it up. Check the payment in its dashboard, "
                     "then cancel or retry the order.",

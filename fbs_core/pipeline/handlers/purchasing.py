@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +17,23 @@ from ...domain import (
     PurchaseOrderRequest,
     merge_lines,
 )
+from ...domain.po_lifecycle import PurchaseOrderEvent
+from ...domain.purchasing import PurchaseOrderStatus
 from ...domain.rules import NoStockPolicy
-from ...errors import AdapterError, OutOfStock
+from ...errors import AdapterError, FatalError, OutOfStock
 from .. import identifiers
 from .. import transitions as t
 from ..cancellation import cancel_order, refund_unsent_po, request_po_cancel
+from ..command_payloads import (
+    CancelPurchaseOrderPayload,
+    PlacePurchaseOrderPayload,
+    PurchaseOrderLinePayload,
+)
 from ..money import enqueue_refund, split_proportionally
+from ..po_transitions import move_po, status_from_lines
 from ..progress import finish_cancellation_if_settled, maybe_complete
 from ..review import enqueue_sourcing
+from ..upstream_reductions import ask_warehouses_back
 from .base import Command, Handler, configured
 from .drift import tolerance_cents
 
@@ -101,7 +111,7 @@ def new_purchase_order(
         order_id=order.id,
         po_number=po_number,
         supplier=supplier,
-        status="pending",
+        status=PurchaseOrderStatus.pending,
         ship_from_zip=ship_from_zip,
         currency=currency,
         shipping_cents=shipping_cents,
@@ -115,24 +125,23 @@ def new_purchase_order(
         ctx,
         session,
         order,
-        kind="place_po",
         target=supplier,
         key=f"po:{po_number}",
-        payload={
-            "po_number": po_number,
-            "order_reference": order.number,
-            "ship_to": order.ship_to,
-            "currency": currency,
-            "lines": [
-                {
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_cost_cents": line.unit_cost.cents,
-                    "core_charge_cents": line.core_charge.cents,
-                }
+        payload=PlacePurchaseOrderPayload(
+            po_number=po_number,
+            order_reference=order.number,
+            ship_to=Address.model_validate(order.ship_to) if order.ship_to else None,
+            currency=currency,
+            lines=tuple(
+                PurchaseOrderLinePayload(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    unit_cost_cents=line.unit_cost.cents,
+                    core_charge_cents=line.core_charge.cents,
+                )
                 for line in warehouse_lines(po)
-            ],
-        },
+            ),
+        ),
     )
     return po
 
@@ -169,22 +178,23 @@ class PlacePurchaseOrderHandler(Handler):
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         supplier = configured(ctx.runtime.suppliers, command.target, "supplier")
-        p = command.payload
-        currency = p["currency"]
+        p = PlacePurchaseOrderPayload.read(command.payload)
+        if p.ship_to is None:
+            raise FatalError(f"{p.po_number} has no ship-to address", code="invalid_request")
         request = PurchaseOrderRequest(
-            po_number=p["po_number"],
+            po_number=p.po_number,
             supplier=command.target,
-            ship_to=Address.model_validate(p["ship_to"]),
-            order_reference=p["order_reference"],
+            ship_to=p.ship_to,
+            order_reference=p.order_reference,
             # merged here too, so a command written with a part on two lines still goes out
             lines=merge_lines(
                 PurchaseOrderLine(
-                    sku=line["sku"],
-                    quantity=line["quantity"],
-                    unit_cost=Money(cents=line["unit_cost_cents"], currency=currency),
-                    core_charge=Money(cents=line["core_charge_cents"], currency=currency),
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    unit_cost=Money(cents=line.unit_cost_cents, currency=p.currency),
+                    core_charge=Money(cents=line.core_charge_cents, currency=p.currency),
                 )
-                for line in p["lines"]
+                for line in p.lines
             ),
         )
         ack = supplier.place_order(request)
@@ -207,10 +217,8 @@ class PlacePurchaseOrderHandler(Handler):
         # An acceptance can be recorded late (a lost answer retried, a crash before the
         # result was stored): by then the parcel may have shipped. It never moves back.
         # A PO that had failed and was sent again (the merchant retried) is accepted now.
-        if po.status in ("pending", "failed"):
-            po.status = "placed"
+        move_po(ctx, po, PurchaseOrderEvent.accepted)
         po.supplier_reference = result["supplier_reference"]
-        po.updated_at = ctx.now()
         t.record(
             ctx,
             session,
@@ -232,6 +240,7 @@ class PlacePurchaseOrderHandler(Handler):
             )
         billed = [PurchaseOrderLine.model_validate(line) for line in result.get("lines", [])]
         apply_repricing(ctx, session, order, po, billed)
+        ask_warehouses_back(ctx, session, order)  # the buyer may have lowered it meanwhile
         maybe_complete(ctx, session, order)  # the parcels may have shipped before this was recorded
 
     def on_fatal(  # noqa: D102
@@ -245,11 +254,10 @@ class PlacePurchaseOrderHandler(Handler):
         po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
-        po.status = "failed"
+        move_po(ctx, po, PurchaseOrderEvent.refused)
         po.error = f"{error.code}: {error.message}"
-        po.updated_at = ctx.now()
         if order.cancel_requested:
-            po.status = "cancelled"
+            move_po(ctx, po, PurchaseOrderEvent.voided)
             refund_unsent_po(ctx, session, order, po)
             finish_cancellation_if_settled(ctx, session, order)
             return
@@ -451,15 +459,6 @@ def split_off_stocked_lines(
     return kept
 
 
-def status_after_cancel(po: PurchaseOrderRow) -> str:
-    """Where a purchase order stands once a cancel request is answered, from its lines."""
-    if all(line.cancelled_quantity >= line.quantity for line in po.lines):
-        return "cancelled"
-    if all(line.shipped_quantity + line.cancelled_quantity >= line.quantity for line in po.lines):
-        return "shipped"
-    return "partially_shipped" if any(line.shipped_quantity for line in po.lines) else "placed"
-
-
 def _purchase_order(
     ctx: PipelineContext, session: Session, command: OutboxCommandRow
 ) -> PurchaseOrderRow | None:
@@ -485,7 +484,18 @@ class CancelPurchaseOrderHandler(Handler):
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         supplier = configured(ctx.runtime.suppliers, command.target, "supplier")
-        result = supplier.cancel_order(command.payload["po_number"])
+        payload = CancelPurchaseOrderPayload.read(command.payload)
+        keep = payload.keep
+        if keep is None:
+            result = supplier.cancel_order(payload.po_number)
+        elif "keep" not in inspect.signature(type(supplier).cancel_order).parameters:
+            raise FatalError(
+                f"{command.target} cannot stop part of a purchase order (its plugin's "
+                "cancel_order takes no 'keep'); the units the buyer no longer wants will ship",
+                code="partial_cancel_unsupported",
+            )
+        else:
+            result = supplier.cancel_order(payload.po_number, keep=keep)
         return {
             "cancelled": {line.sku: line.quantity for line in result.cancelled},
             "message": result.message,
@@ -502,12 +512,17 @@ class CancelPurchaseOrderHandler(Handler):
         po = _purchase_order(ctx, session, command)
         if po is None or order is None:
             return
-        # The warehouse answers per part number; a part on several store lines is
-        # shared out over them in order, each unit counted once.
-        left = {sku: int(qty) for sku, qty in result["cancelled"].items()}
+        # The warehouse answers with every unit cancelled on the PO so far, per part
+        # number; what is new is shared out over the part's store lines, those the buyer
+        # lowered first, each unit counted once.
+        left = {
+            sku: int(qty) - sum(line.cancelled_quantity for line in po.lines if line.sku == sku)
+            for sku, qty in result["cancelled"].items()
+        }
+        lowered = {line.line_id for line in order.lines if line.upstream_quantity is not None}
         stopped: dict[str, int] = {}
         goods = cores = 0
-        for line in po.lines:
+        for line in sorted(po.lines, key=lambda line: line.line_id not in lowered):
             open_units = line.quantity - line.shipped_quantity - line.cancelled_quantity
             qty = max(0, min(left.get(line.sku, 0), open_units))
             if qty:
@@ -520,8 +535,7 @@ class CancelPurchaseOrderHandler(Handler):
                     if order_line.line_id == line.line_id:
                         order_line.cancelled_quantity += qty
         everything = all(line.cancelled_quantity >= line.quantity for line in po.lines)
-        po.status = status_after_cancel(po)
-        po.updated_at = ctx.now()
+        move_po(ctx, po, PurchaseOrderEvent.cancel_answered, status_from_lines(po))
         if stopped:
             all_goods = sum(line_goods_cents(line) for line in po.lines)
             tax_share = po.tax_cents * goods // max(all_goods, 1)
@@ -530,7 +544,7 @@ class CancelPurchaseOrderHandler(Handler):
                 ctx,
                 session,
                 order,
-                key=f"refund:{po.po_number}",
+                key="refund:" + command.idempotency_key.removeprefix("cancel:"),
                 amount_cents=amount,
                 core_charges_cents=cores,
                 reason=f"{po.supplier} cancelled {sum(stopped.values())} unit(s) of {po.po_number}.",
@@ -543,6 +557,7 @@ class CancelPurchaseOrderHandler(Handler):
             f"{po.supplier} cancelled {sum(stopped.values())} unit(s) of {po.po_number}. {result['message']}".strip(),
         )
         finish_cancellation_if_settled(ctx, session, order)
+        ask_warehouses_back(ctx, session, order)
         maybe_complete(ctx, session, order)
 
     def on_fatal(  # noqa: D102
@@ -557,7 +572,7 @@ class CancelPurchaseOrderHandler(Handler):
         if po is None or order is None:
             return
         if po.status == "cancel_requested":
-            po.status = status_after_cancel(po)
+            move_po(ctx, po, PurchaseOrderEvent.cancel_answered, status_from_lines(po))
         t.record(
             ctx,
             session,
@@ -566,6 +581,8 @@ class CancelPurchaseOrderHandler(Handler):
             f"{po.supplier} could not cancel {po.po_number}: {error.message}",
         )
         finish_cancellation_if_settled(ctx, session, order)
+        ask_warehouses_back(ctx, session, order)
+        maybe_complete(ctx, session, order)
 
     def on_give_up(  # noqa: D102
         self,

@@ -8,6 +8,7 @@ from ...db import repository as repo
 from ...domain import Money, RefundRequest
 from ...errors import AdapterError, FatalError
 from .. import transitions as t
+from ..command_payloads import RefundPayload
 from ..money import past_key_window, window_hours
 from .base import Command, Handler, configured
 
@@ -28,13 +29,13 @@ class RefundHandler(Handler):
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         gateway = configured(ctx.runtime.payments, command.target, "payment instance")
-        p = command.payload
+        p = RefundPayload.read(command.payload)
         request = RefundRequest(
             idempotency_key=command.key,
-            order_id=p["order_id"],
-            charge_reference=p["charge_reference"],
-            amount=Money(cents=p["amount_cents"], currency=p["currency"]),
-            reason=p["reason"],
+            order_id=p.order_id,
+            charge_reference=p.charge_reference,
+            amount=Money(cents=p.amount_cents, currency=p.currency),
+            reason=p.reason,
             metadata={"merchant_id": ctx.merchant_id},
         )
         if past_key_window(ctx, command.created_at):

@@ -9,6 +9,7 @@ from ...db.models import TimelineEventRow
 from ...errors import AdapterError
 from ...hookspecs import NOTIFICATION_HOOKS
 from .. import transitions as t
+from ..command_payloads import AcknowledgePayload, NotifyPayload
 from .base import Command, Handler, configured
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ class AcknowledgeHandler(Handler):
 
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         channel = configured(ctx.runtime.channels, command.target, "channel")
-        channel.acknowledge_order(command.payload["external_id"], command.payload["message"])
+        payload = AcknowledgePayload.read(command.payload)
+        channel.acknowledge_order(payload.external_id, payload.message)
         return {}
 
     def on_fatal(  # noqa: D102
@@ -61,7 +63,7 @@ class NotifyHandler(Handler):
     def execute(self, ctx: PipelineContext, command: Command) -> dict[str, Any]:  # noqa: D102
         with ctx.db.transaction() as session:
             row = repo.get_order(session, ctx.merchant_id, command.order_id or 0)
-            event_row = session.get(TimelineEventRow, command.payload["event_id"])
+            event_row = session.get(TimelineEventRow, NotifyPayload.read(command.payload).event_id)
             if row is None or event_row is None:
                 return {}
             order = repo.order_to_domain(row)

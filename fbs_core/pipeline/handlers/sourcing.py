@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 from ...db import repository as repo
 from ...db.models import SourcingPlanRow
 from ...domain import Address, Money, NoPlan, Offer, Order, OrderStatus, SourcingPlan
+from ...domain.po_lifecycle import PurchaseOrderEvent
 from ...domain.rules import NoStockPolicy
 from ...errors import AdapterError, FatalError, RetriableError
 from .. import transitions as t
 from ..cancellation import cancel_order
+from ..command_payloads import SourcePayload
 from ..money import enqueue_refund
+from ..po_transitions import move_po
 from ..progress import finish_cancellation_if_settled
 from .base import Command, Handler, configured
 from .charging import enqueue_charge
@@ -163,7 +166,7 @@ class SourceHandler(Handler):
             # taken only by a process that has the channel, or when no process has it
             configured(ctx.runtime.channels, row.channel, "channel")
             order = repo.order_to_domain(row)
-            po_number = command.payload.get("resource_po")
+            po_number = SourcePayload.read(command.payload).resource_po
             if po_number:
                 po = repo.purchase_order_by_number(session, ctx.merchant_id, po_number)
                 wanted = {line.line_id: line.quantity for line in po.lines} if po else {}
@@ -173,7 +176,7 @@ class SourceHandler(Handler):
                     if line.line_id in wanted
                 )
                 order = order.model_copy(update={"lines": lines})
-        return plan_for(ctx, order, set(command.payload.get("exclude", [])))
+        return plan_for(ctx, order, set(SourcePayload.read(command.payload).exclude))
 
     def apply(  # noqa: D102
         self,
@@ -188,13 +191,13 @@ class SourceHandler(Handler):
         if order.cancel_requested:
             finish_cancellation_if_settled(ctx, session, order)
             return
-        if command.payload.get("generation") != order.source_generation:
+        if SourcePayload.read(command.payload).generation != order.source_generation:
             return  # a newer version of the order is being sourced
         for error in result.get("errors", []):
             t.record(
                 ctx, session, order, "supplier_unavailable", f"Skipped while sourcing: {error}"
             )
-        if command.payload.get("resource_po"):
+        if SourcePayload.read(command.payload).resource_po:
             self._apply_resource(ctx, session, command, order, result)
             return
         if order.status != OrderStatus.approved:
@@ -230,7 +233,7 @@ class SourceHandler(Handler):
         order: OrderRow | None,
         error: str,
     ) -> None:
-        po_number = command.payload.get("resource_po")
+        po_number = SourcePayload.read(command.payload).resource_po
         old = repo.purchase_order_by_number(session, ctx.merchant_id, po_number or "")
         if order is None or old is None or OrderStatus(order.status).is_final:
             super().on_give_up(ctx, session, command, order, error)
@@ -253,7 +256,7 @@ class SourceHandler(Handler):
         order: OrderRow,
         result: dict[str, Any],
     ) -> None:
-        po_number = command.payload["resource_po"]
+        po_number = SourcePayload.read(command.payload).resource_po
         old = repo.purchase_order_by_number(session, ctx.merchant_id, po_number)
         if old is None or old.status != "failed":
             return
@@ -276,7 +279,10 @@ class SourceHandler(Handler):
         old_cost += old.shipping_cents
         new_cost = sum(leg.landed_cost.cents for leg in plan.legs)
         extra = new_cost - old_cost
-        if extra > tolerance_cents(ctx, old_cost) and not command.payload.get("absorb"):
+        if (
+            extra > tolerance_cents(ctx, old_cost)
+            and not SourcePayload.read(command.payload).absorb
+        ):
             t.hold(
                 ctx,
                 session,
@@ -288,7 +294,7 @@ class SourceHandler(Handler):
                 "order to refund.",
             )
             return
-        old.status = "replaced"
+        move_po(ctx, old, PurchaseOrderEvent.replaced)
         create_purchase_orders(ctx, session, order, plan.legs, tax_cents=old.tax_cents)
         t.record(
             ctx,

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...adapters import TrackingSink
 from ...db import repository as repo
-from ...domain import TrackingPush
 from ...errors import AdapterError, FatalError
 from .. import transitions as t
+from ..command_payloads import PushTrackingPayload
 from ..progress import maybe_complete
 from .base import Command, Handler
 
@@ -42,7 +42,7 @@ class PushTrackingHandler(Handler):
             )
         if sink is None:
             raise FatalError(f"{command.target!r} cannot receive tracking", code="no_tracking_sink")
-        push = TrackingPush.model_validate(command.payload["push"])
+        push = PushTrackingPayload.read(command.payload).push
         result = sink.push_tracking(push)
         return {"reference": result.reference, "already_present": result.already_present}
 
@@ -56,10 +56,11 @@ class PushTrackingHandler(Handler):
     ) -> None:
         if order is None:
             return
-        push = command.payload["push"]
+        payload = PushTrackingPayload.read(command.payload)
+        push = payload.push
         if command.target == order.channel:
             for shipment in repo.shipments_for(session, order.id):
-                if shipment.id == command.payload["shipment_row_id"]:
+                if shipment.id == payload.shipment_row_id:
                     shipment.tracking_pushed = True
         note = " (it was already there)" if result.get("already_present") else ""
         t.record(
@@ -67,7 +68,7 @@ class PushTrackingHandler(Handler):
             session,
             order,
             "tracking_pushed",
-            f"Tracking {push['carrier']} {push['tracking_number']} written to {command.target}{note}.",
+            f"Tracking {push.carrier} {push.tracking_number} written to {command.target}{note}.",
             data={"reference": result.get("reference")},
         )
         maybe_complete(ctx, session, order)
