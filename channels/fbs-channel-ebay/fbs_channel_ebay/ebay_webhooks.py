@@ -158,10 +158,12 @@ def handle_app_webhook(
         )
     if request.method != "POST":
         return WebhookResult(status_code=405, message="GET or POST", headers={"allow": "GET, POST"})
-    return _notification(request, configured)
+    return _notification(request, configured, list(instances.values()))
 
 
-def _notification(request: WebhookRequest, configured: list[Any]) -> WebhookResult:
+def _notification(
+    request: WebhookRequest, configured: list[Any], every: list[Any]
+) -> WebhookResult:
     signature = parse_signature(request.headers.get("x-ebay-signature"))
     if signature is None:
         configured[0].log.warning("refused an account deletion notification: no valid signature")
@@ -190,7 +192,7 @@ def _notification(request: WebhookRequest, configured: list[Any]) -> WebhookResu
     if topic != TOPIC:
         return WebhookResult(status_code=204, message=f"topic {topic} is not handled")
     requests = []
-    for instance in configured:
+    for instance in every:
         try:
             store = instance.store_identity()
         except AdapterError as exc:
