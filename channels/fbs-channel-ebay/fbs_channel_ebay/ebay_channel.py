@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,8 +25,7 @@ from fbs_core.ratelimits import RateLimits
 from .ebay_carriers import ebay_carrier_code
 from .ebay_mapping import ebay_time, map_order, parse_time
 from .ebay_oauth import TokenKeeper
-from .ebay_options import FULFILLMENT_SCOPE
-from .ebay_options import EbayOptions
+from .ebay_options import FULFILLMENT_SCOPE, EbayOptions
 from .ebay_rest import CallCounter, EbayRestClient
 
 OPEN_FULFILLMENT = "orderfulfillmentstatus:{NOT_STARTED|IN_PROGRESS}"
@@ -113,10 +113,10 @@ class EbayChannel(OrderSource, TrackingSink):
 
     def _load_state(self) -> None:
         self.tokens.load(self.state)
-        try:
-            self.calls.load(self.state.get(CALLS_DAY_KEY, ""), int(self.state.get(CALLS_TODAY_KEY, "0")))
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            self.calls.load(
+                self.state.get(CALLS_DAY_KEY, ""), int(self.state.get(CALLS_TODAY_KEY, "0"))
+            )
 
     def _state_update(self, **extra: str) -> dict[str, str]:
         update = {**self.tokens.state(), **extra}
@@ -135,7 +135,11 @@ class EbayChannel(OrderSource, TrackingSink):
             page = self.client.get("order", {"limit": 1, "offset": 0}).data or {}
             orders = page.get("orders") if isinstance(page, dict) else None
             seller = next(
-                (o.get("sellerId") for o in orders or [] if isinstance(o, dict) and o.get("sellerId")),
+                (
+                    o.get("sellerId")
+                    for o in orders or []
+                    if isinstance(o, dict) and o.get("sellerId")
+                ),
                 None,
             )
             if not seller:
@@ -147,7 +151,7 @@ class EbayChannel(OrderSource, TrackingSink):
         return f"ebay:{self._seller_id.lower()}"
 
     def rate_limits(self) -> RateLimits:
-        """eBay's daily call limit for the application (``daily_call_limit``)."""
+        """EBay's daily call limit for the application (``daily_call_limit``)."""
         return RateLimits(daily_quota=self.options.daily_call_limit, max_concurrency=4)
 
     def rate_limit_key(self) -> str:
@@ -196,7 +200,9 @@ class EbayChannel(OrderSource, TrackingSink):
         wait = self._quota_wait(now)
         if wait is not None:
             self.log.info(
-                "%s; the next poll waits %.0f s so the limit lasts the day", self.usage_today(), wait
+                "%s; the next poll waits %.0f s so the limit lasts the day",
+                self.usage_today(),
+                wait,
             )
             return OrderBatch(orders=(), cursor=cursor, state=self._state_update())
         if position.offset == 0:
@@ -225,7 +231,9 @@ class EbayChannel(OrderSource, TrackingSink):
             started = parse_time(position.started) if position.started else now
             resume = min(newest, started) if newest is not None else None
             if resume is None and position.since:
-                resume = parse_time(position.since) + timedelta(seconds=self.options.overlap_seconds)
+                resume = parse_time(position.since) + timedelta(
+                    seconds=self.options.overlap_seconds
+                )
             since = (
                 ebay_time(resume - timedelta(seconds=self.options.overlap_seconds))
                 if resume is not None
@@ -257,7 +265,9 @@ class EbayChannel(OrderSource, TrackingSink):
         }
         data = self.client.get("order", params).data
         if not isinstance(data, dict):
-            raise RetriableError("eBay answered getOrders without a page", code="malformed_response")
+            raise RetriableError(
+                "eBay answered getOrders without a page", code="malformed_response"
+            )
         return data
 
     def _near_limit(self) -> bool:

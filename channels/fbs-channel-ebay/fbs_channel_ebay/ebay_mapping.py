@@ -120,7 +120,9 @@ def map_address(step: dict[str, Any]) -> Address | None:
     contact = step.get("shipTo")
     if not isinstance(contact, dict):
         return None
-    address = contact.get("contactAddress") if isinstance(contact.get("contactAddress"), dict) else {}
+    address = (
+        contact.get("contactAddress") if isinstance(contact.get("contactAddress"), dict) else {}
+    )
     phone = contact.get("primaryPhone") if isinstance(contact.get("primaryPhone"), dict) else {}
     line2 = address.get("addressLine2") or None
     reference = step.get("shipToReferenceId")
@@ -164,7 +166,9 @@ def _line(raw: dict[str, Any], currency: str, position: int) -> IncomingLine:
             "so fbs knows what to buy, then release the order.",
         )
     cost = _money(raw.get("lineItemCost"), currency, f"lineItemCost of {line_item_id}")
-    unit = Money(cents=round(cost.cents / quantity) if quantity > 0 else cost.cents, currency=currency)
+    unit = Money(
+        cents=round(cost.cents / quantity) if quantity > 0 else cost.cents, currency=currency
+    )
     data = {"line_item_id": line_item_id}
     if raw.get("legacyItemId"):
         data["legacy_item_id"] = str(raw["legacyItemId"])
@@ -246,7 +250,9 @@ def map_order(raw: Any) -> IncomingOrder | UnreadableOrder:
             data["buyer"] = str(buyer["username"])
         if step.get("shipToReferenceId"):
             data["ship_to_reference_id"] = str(step["shipToReferenceId"])
-        ship_by = sorted(line.channel_data["ship_by"] for line in lines if "ship_by" in line.channel_data)
+        ship_by = sorted(
+            line.channel_data["ship_by"] for line in lines if "ship_by" in line.channel_data
+        )
         if ship_by:
             data["ship_by"] = ship_by[0]
         if raw.get("ebayCollectAndRemitTax") is True:

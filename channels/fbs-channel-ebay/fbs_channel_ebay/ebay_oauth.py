@@ -110,7 +110,7 @@ class TokenKeeper:
             return self._user.value
 
     def refused(self, value: str) -> None:
-        """eBay refused ``value`` (401): forget it so the next call refreshes."""
+        """EBay refused ``value`` (401): forget it so the next call refreshes."""
         with self._lock:
             if self._user is not None and self._user.value == value:
                 self._user = None

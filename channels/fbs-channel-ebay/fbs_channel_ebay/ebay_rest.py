@@ -127,7 +127,9 @@ class EbayRestClient:
                     headers=headers,
                 )
             except httpx.TimeoutException:
-                raise RetriableError(f"eBay did not answer {where} in time", code="timeout") from None
+                raise RetriableError(
+                    f"eBay did not answer {where} in time", code="timeout"
+                ) from None
             except httpx.TransportError as exc:
                 raise RetriableError(
                     f"could not reach eBay for {where} ({type(exc).__name__})",
@@ -172,7 +174,7 @@ def _answer(response: httpx.Response, where: str) -> EbayResponse:
 
 
 def _error_message(response: httpx.Response) -> str:
-    """eBay's ``errors[].message`` (or ``longMessage``), else the status text."""
+    """EBay's ``errors[].message`` (or ``longMessage``), else the status text."""
     try:
         body = response.json()
     except ValueError:

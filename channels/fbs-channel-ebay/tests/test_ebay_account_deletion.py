@@ -31,13 +31,21 @@ ENDPOINT = "https://fbs.example.com/app-webhooks/ebay"
 def deletion(username: str = "pat_buyer_77") -> bytes:
     return json.dumps(
         {
-            "metadata": {"topic": "MARKETPLACE_ACCOUNT_DELETION", "schemaVersion": "1.0", "deprecated": False},
+            "metadata": {
+                "topic": "MARKETPLACE_ACCOUNT_DELETION",
+                "schemaVersion": "1.0",
+                "deprecated": False,
+            },
             "notification": {
                 "notificationId": "49feeaeb-4982-42d9-a377-9645b8479411_33f7e043-fed8-442b-9d44-791923bd9a6d",
                 "eventDate": "2030-03-19T20:43:59.462Z",
                 "publishDate": "2030-03-19T20:43:59.679Z",
                 "publishAttemptCount": 1,
-                "data": {"username": username, "userId": "ma8vp1jySJC", "eiasToken": "nY+sHZ2PrBmdj6wVnY+sEZ2PrA2dj6wJnY+gAZGEpwmdj6x9nY+seQ=="},
+                "data": {
+                    "username": username,
+                    "userId": "ma8vp1jySJC",
+                    "eiasToken": "nY+sHZ2PrBmdj6wVnY+sEZ2PrA2dj6wJnY+gAZGEpwmdj6x9nY+seQ==",
+                },
             },
         }
     ).encode()
@@ -47,7 +55,9 @@ def deletion(username: str = "pat_buyer_77") -> bytes:
 def instances(make_channel):
     return {
         "ebay-shop": make_channel(
-            verification_token=VERIFICATION_TOKEN, endpoint_url=ENDPOINT, seller_id="fbs-parts-seller"
+            verification_token=VERIFICATION_TOKEN,
+            endpoint_url=ENDPOINT,
+            seller_id="fbs-parts-seller",
         )
     }
 

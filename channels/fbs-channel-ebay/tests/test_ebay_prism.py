@@ -83,7 +83,9 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                unavailable(f"Prism exited with code {process.returncode}: {log_path.read_text()[-2000:]}")
+                unavailable(
+                    f"Prism exited with code {process.returncode}: {log_path.read_text()[-2000:]}"
+                )
             try:
                 httpx.get(f"{url}/order", timeout=2, headers={"Authorization": "Bearer probe"})
                 break
@@ -101,7 +103,9 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def against_prism(prism, server) -> Iterator[tuple[EbayChannel, Recorder]]:
     recorder = Recorder()
-    options = EbayOptions(**{**channel_options(server.url), "api_url": prism, "seller_id": "seller"})
+    options = EbayOptions(
+        **{**channel_options(server.url), "api_url": prism, "seller_id": "seller"}
+    )
     channel = EbayChannel("ebay-shop", options, transport=recorder)
     yield channel, recorder
     channel.close()
@@ -137,7 +141,11 @@ def test_shipping_fulfillments_are_read_then_created_as_the_document_says(agains
         carrier="UPS",
         tracking_number="1Z999AA10123456784",
         shipped_at=datetime(2030, 1, 2, tzinfo=UTC),
-        lines=(TrackingLine(line_id="6254458", sku="A", quantity=1, channel_data={"line_item_id": "6254458"}),),
+        lines=(
+            TrackingLine(
+                line_id="6254458", sku="A", quantity=1, channel_data={"line_item_id": "6254458"}
+            ),
+        ),
         completes_order=True,
     )
 

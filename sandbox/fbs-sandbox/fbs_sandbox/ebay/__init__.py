@@ -38,11 +38,11 @@ import base64
 import json
 import re
 import threading
-from urllib.parse import parse_qsl
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -69,7 +69,9 @@ _FILTER_STATUS = re.compile(r"^orderfulfillmentstatus:\{([A-Z_|]+)\}$")
 KEY_ID = "fbs-imitation-key-1"
 
 
-def _error(error_id: int, message: str, *, domain: str = "API_FULFILLMENT", long: str = "") -> dict[str, Any]:
+def _error(
+    error_id: int, message: str, *, domain: str = "API_FULFILLMENT", long: str = ""
+) -> dict[str, Any]:
     return {
         "errors": [
             {
@@ -121,7 +123,11 @@ class EbayImitation:
             ("/order/{orderId}", self._get_order, ["GET"]),
             ("/order/{orderId}/shipping_fulfillment", self._get_fulfillments, ["GET"]),
             ("/order/{orderId}/shipping_fulfillment", self._create_fulfillment, ["POST"]),
-            ("/order/{orderId}/shipping_fulfillment/{fulfillmentId}", self._get_fulfillment, ["GET"]),
+            (
+                "/order/{orderId}/shipping_fulfillment/{fulfillmentId}",
+                self._get_fulfillment,
+                ["GET"],
+            ),
         ]
         routes = [
             Route("/identity/v1/oauth2/token", self._token, methods=["POST"]),
@@ -216,7 +222,7 @@ class EbayImitation:
             self._touch(order)
 
     def decide_cancel(self, order_id: str, *, approved: bool) -> None:
-        """eBay decides a cancellation: ``CANCELED`` when approved, back to none if not."""
+        """EBay decides a cancellation: ``CANCELED`` when approved, back to none if not."""
         with self._lock:
             order = self._state.orders[order_id]
             requests = order["cancelStatus"].get("cancelRequests") or []
@@ -231,7 +237,10 @@ class EbayImitation:
                     "cancelRequests": requests,
                 }
             else:
-                order["cancelStatus"] = {"cancelState": "NONE_REQUESTED", "cancelRequests": requests}
+                order["cancelStatus"] = {
+                    "cancelState": "NONE_REQUESTED",
+                    "cancelRequests": requests,
+                }
             self._touch(order)
 
     def expire_tokens_after(self, calls: int) -> None:
@@ -251,7 +260,7 @@ class EbayImitation:
             self._lost_answers.append((method.upper(), path_suffix))
 
     def reset_quota(self) -> None:
-        """eBay's daily reset: the quota is whole again."""
+        """EBay's daily reset: the quota is whole again."""
         with self._lock:
             self._state.calls_today = 0
 
@@ -288,7 +297,9 @@ class EbayImitation:
         """Requests and responses that broke the official document (must stay empty)."""
         return list(self.contract.problems)
 
-    def signature_header(self, body: bytes, *, key: ec.EllipticCurvePrivateKey | None = None) -> str:
+    def signature_header(
+        self, body: bytes, *, key: ec.EllipticCurvePrivateKey | None = None
+    ) -> str:
         """``X-EBAY-SIGNATURE`` for ``body``, signed with the imitation's key (or ``key``)."""
         signer = key or self._signing_key
         signature = signer.sign(body, ec.ECDSA(hashes.SHA1()))
@@ -305,7 +316,9 @@ class EbayImitation:
     def _touch(self, order: dict[str, Any]) -> None:
         order["lastModifiedDate"] = stamp(self.now())
 
-    def _endpoint(self, template: str, handlers: dict[str, _Handler]) -> Callable[[Request], Awaitable[Response]]:
+    def _endpoint(
+        self, template: str, handlers: dict[str, _Handler]
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             body = await request.body()
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
@@ -401,11 +414,16 @@ class EbayImitation:
                 kind = "Application Access Token"
             else:
                 return JSONResponse(
-                    {"error": "unsupported_grant_type", "error_description": "grant type in request is not supported by the authorization server"},
+                    {
+                        "error": "unsupported_grant_type",
+                        "error_description": "grant type in request is not supported by the authorization server",
+                    },
                     status_code=400,
                 )
         lifetime = int((token.expires_at - self.now()).total_seconds() + 0.5)
-        return JSONResponse({"access_token": token.value, "expires_in": lifetime, "token_type": kind})
+        return JSONResponse(
+            {"access_token": token.value, "expires_in": lifetime, "token_type": kind}
+        )
 
     async def _public_key(self, request: Request) -> Response:
         with self._lock:
@@ -413,13 +431,20 @@ class EbayImitation:
                 request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             )
         if token is None or token.user:
-            return JSONResponse(_error(1001, "Invalid access token", domain="OAuth"), status_code=401)
+            return JSONResponse(
+                _error(1001, "Invalid access token", domain="OAuth"), status_code=401
+            )
         if request.path_params["public_key_id"] != KEY_ID:
-            return JSONResponse(_error(195001, "The specified key id is invalid.", domain="API_NOTIFICATION"), status_code=404)
+            return JSONResponse(
+                _error(195001, "The specified key id is invalid.", domain="API_NOTIFICATION"),
+                status_code=404,
+            )
         pem = self._signing_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        return JSONResponse({"algorithm": "ECDSA", "digest": "SHA1", "format": "PEM", "key": pem.decode()})
+        return JSONResponse(
+            {"algorithm": "ECDSA", "digest": "SHA1", "format": "PEM", "key": pem.decode()}
+        )
 
     # -- Sell Fulfillment handlers ----------------------------------------------------------
 
@@ -457,11 +482,13 @@ class EbayImitation:
             ]
             page = json.loads(json.dumps(chosen[offset : offset + limit]))
         base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+
         def href(at: int) -> str:
             query = f"limit={limit}&offset={at}"
             if params.get("filter"):
                 query = f"filter={params['filter']}&{query}"
             return f"{base}?{query}"
+
         result: dict[str, Any] = {
             "href": href(offset), "limit": limit, "offset": offset, "total": len(chosen), "orders": page,
         }  # fmt: skip
@@ -478,7 +505,9 @@ class EbayImitation:
                 return 404, None, {}
             return 200, json.loads(json.dumps(order)), {}
 
-    async def _get_fulfillments(self, request: Request, body: bytes) -> tuple[int, Any, dict[str, str]]:
+    async def _get_fulfillments(
+        self, request: Request, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         order_id = request.path_params["orderId"]
         with self._lock:
             if order_id not in self._state.orders:
@@ -486,7 +515,9 @@ class EbayImitation:
             found = json.loads(json.dumps(self._state.fulfillments[order_id]))
         return 200, {"fulfillments": found, "total": len(found)}, {}
 
-    async def _get_fulfillment(self, request: Request, body: bytes) -> tuple[int, Any, dict[str, str]]:
+    async def _get_fulfillment(
+        self, request: Request, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         order_id = request.path_params["orderId"]
         with self._lock:
             for fulfillment in self._state.fulfillments.get(order_id, []):
@@ -494,7 +525,9 @@ class EbayImitation:
                     return 200, json.loads(json.dumps(fulfillment)), {}
         return 404, None, {}
 
-    async def _create_fulfillment(self, request: Request, body: bytes) -> tuple[int, Any, dict[str, str]]:
+    async def _create_fulfillment(
+        self, request: Request, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         order_id = request.path_params["orderId"]
         document = json.loads(body)
         with self._lock:
@@ -516,22 +549,33 @@ class EbayImitation:
                 line = lines.get(ref.get("lineItemId"))
                 if line is None:
                     return 400, _error(32400, f"Invalid line item id: {ref.get('lineItemId')}"), {}
-                if ref.get("quantity", 0) < 1 or shipped.get(line["lineItemId"], 0) + ref["quantity"] > line["quantity"]:
-                    return 400, _error(32500, f"Invalid quantity for line item {line['lineItemId']}"), {}
+                if (
+                    ref.get("quantity", 0) < 1
+                    or shipped.get(line["lineItemId"], 0) + ref["quantity"] > line["quantity"]
+                ):
+                    return (
+                        400,
+                        _error(32500, f"Invalid quantity for line item {line['lineItemId']}"),
+                        {},
+                    )
             number = document.get("trackingNumber")
             if number and any(f.get("shipmentTrackingNumber") == number for f in fulfillments):
                 self._state.duplicate_effects += 1
             fulfillment_id = f"{9400000000 + next(self._state.ids)}"
             fulfillment = {
                 "fulfillmentId": fulfillment_id,
-                "lineItems": [{"lineItemId": r["lineItemId"], "quantity": r["quantity"]} for r in refs],
+                "lineItems": [
+                    {"lineItemId": r["lineItemId"], "quantity": r["quantity"]} for r in refs
+                ],
                 "shipmentTrackingNumber": number,
                 "shippingCarrierCode": document.get("shippingCarrierCode"),
                 "shippedDate": document.get("shippedDate") or stamp(self.now()),
             }
             fulfillments.append(fulfillment)
             refresh_statuses(order, fulfillments)
-            location = f"{request.url.scheme}://{request.url.netloc}{request.url.path}/{fulfillment_id}"
+            location = (
+                f"{request.url.scheme}://{request.url.netloc}{request.url.path}/{fulfillment_id}"
+            )
             order["fulfillmentHrefs"].append(location)
             self._touch(order)
         return 201, {}, {"Location": location}

@@ -33,12 +33,16 @@ def spec_path() -> Path:
     folder = specs_dir()
     path = folder / SPEC if folder else None
     if path is None or not path.is_file():
-        raise FileNotFoundError(f"{SPEC} not found in the specs folder ({folder}); set FBS_SPECS_DIR")
+        raise FileNotFoundError(
+            f"{SPEC} not found in the specs folder ({folder}); set FBS_SPECS_DIR"
+        )
     return path
 
 
 class _Request:
-    def __init__(self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes) -> None:
+    def __init__(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
         self.method = method.lower()
         self.host_url = HOST_URL
         self.path = path[len(BASE_PATH) :] or "/"

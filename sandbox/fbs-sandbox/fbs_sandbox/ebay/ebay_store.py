@@ -30,7 +30,7 @@ EIS_HUB = {
 
 
 def stamp(moment: datetime) -> str:
-    """eBay's timestamp form: UTC with milliseconds and ``Z``."""
+    """EBay's timestamp form: UTC with milliseconds and ``Z``."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
@@ -127,8 +127,11 @@ def build_order(
             item["sku"] = str(line["sku"])
         if ebay_collects_tax and Decimal(tax) > 0:
             item["ebayCollectAndRemitTaxes"] = [
-                {"taxType": "STATE_SALES_TAX", "amount": amount(Decimal(tax) / len(lines)),
-                 "collectionMethod": "NET"}
+                {
+                    "taxType": "STATE_SALES_TAX",
+                    "amount": amount(Decimal(tax) / len(lines)),
+                    "collectionMethod": "NET",
+                }
             ]
         line_items.append(item)
     total = subtotal + Decimal(shipping) + Decimal(tax)
@@ -183,7 +186,9 @@ def refresh_statuses(order: dict[str, Any], fulfillments: list[dict[str, Any]]) 
     states = []
     for line in order["lineItems"]:
         done = shipped.get(line["lineItemId"], 0)
-        state = "FULFILLED" if done >= line["quantity"] else "IN_PROGRESS" if done else "NOT_STARTED"
+        state = (
+            "FULFILLED" if done >= line["quantity"] else "IN_PROGRESS" if done else "NOT_STARTED"
+        )
         line["lineItemFulfillmentStatus"] = state
         states.append(state)
     if all(s == "FULFILLED" for s in states):
