@@ -321,3 +321,31 @@ def test_account_deletion_forged_is_refused_and_genuine_erases_keeping_money(mak
     assert erased.ship_to.postal_code == "78701"
     assert erased.buyer_paid is not None and erased.buyer_paid.total.cents > 0
     assert ledger.count("charge") == charges > 0
+
+
+def test_an_order_that_will_miss_its_ship_by_date_raises_the_notification(make_rig, caplog):
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    import fbs_core
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, Any, str]] = []
+
+        @fbs_core.hookimpl
+        def fbs_order_ship_by_at_risk(self, order, event):
+            self.calls.append((order.external_id, order.ship_by, event.data["risk"]))
+
+    rig, engine = make_rig(ship_delay=3600)  # the warehouse will not ship in time
+    recorder = Recorder()
+    engine.ctx.pm.register(recorder, name="ship-by-recorder")
+    ship_by = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+    order = rig.ebay.add_order(lines(("OIL-FLT-5W30", 1)), AUSTIN, ship_by=ship_by)
+
+    with caplog.at_level(logging.WARNING, logger="fbs.ship_by"):
+        run_until(engine, lambda: bool(recorder.calls))
+
+    assert recorder.calls == [(order["orderId"], ship_by, "no_tracking")]
+    assert orders(engine)[order["orderId"]].ship_by == ship_by
+    assert "tracking is not on the channel" in caplog.text
