@@ -293,6 +293,20 @@ class EbayImitation:
             return self._state.duplicate_effects
 
     @property
+    def fulfillment_count(self) -> int:
+        """Shipping fulfillments created on every order."""
+        with self._lock:
+            return sum(len(found) for found in self._state.fulfillments.values())
+
+    @property
+    def fulfilled_orders(self) -> int:
+        """Orders whose every line has shipped (``orderFulfillmentStatus`` ``FULFILLED``)."""
+        with self._lock:
+            return sum(
+                1 for o in self._state.orders.values() if o["orderFulfillmentStatus"] == "FULFILLED"
+            )
+
+    @property
     def contract_problems(self) -> list[str]:
         """Requests and responses that broke the official document (must stay empty)."""
         return list(self.contract.problems)
