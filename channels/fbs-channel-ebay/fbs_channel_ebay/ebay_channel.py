@@ -95,7 +95,7 @@ class EbayChannel(OrderSource, TrackingSink):
             self.endpoints.token,
             options.client_id.get_secret_value(),
             options.client_secret.get_secret_value(),
-            options.refresh_token.get_secret_value(),
+            options.refresh_token.get_secret_value() if options.refresh_token else "",
             (FULFILLMENT_SCOPE,),
             clock=clock,
         )
@@ -152,7 +152,7 @@ class EbayChannel(OrderSource, TrackingSink):
 
     def rate_limits(self) -> RateLimits:
         """EBay's daily call limit for the application (``daily_call_limit``)."""
-        return RateLimits(daily_quota=self.options.daily_call_limit, max_concurrency=4)
+        return RateLimits(daily_quota=self.options.call_limit(), max_concurrency=4)
 
     def rate_limit_key(self) -> str:
         """The application and seller the quota belongs to (never a secret value)."""
@@ -160,7 +160,7 @@ class EbayChannel(OrderSource, TrackingSink):
 
     def usage_today(self) -> str:
         """``"<calls> of <limit> calls today"``, as ``fbs check`` shows it."""
-        return f"{self.calls.today()} of {self.options.daily_call_limit} eBay calls today"
+        return f"{self.calls.today()} of {self.options.call_limit()} eBay calls today"
 
     def check(self) -> None:
         """Refresh the token, read one order, report today's calls and the refresh token's expiry.
@@ -213,32 +213,19 @@ class EbayChannel(OrderSource, TrackingSink):
         offset = position.offset
         done = False
         while pages_left > 0:
-            page = self._page(position.since, offset)
-            orders = page.get("orders") or []
-            for raw in orders:
-                mapped = map_order(raw)
+            mapped_page, offset, done = self._fetch_page(position, offset)
+            for mapped in mapped_page:
                 found[mapped.external_id] = mapped
                 stamp = mapped.updated_at
                 if stamp is not None and (newest is None or stamp > newest):
                     newest = stamp
-            offset += len(orders)
-            total = page.get("total")
-            if not orders or not isinstance(total, int) or offset >= total or not page.get("next"):
-                done = True
+            if done:
                 break
             pages_left -= 1
         if done:
             started = parse_time(position.started) if position.started else now
-            resume = min(newest, started) if newest is not None else None
-            if resume is None and position.since:
-                resume = parse_time(position.since) + timedelta(
-                    seconds=self.options.overlap_seconds
-                )
-            since = (
-                ebay_time(resume - timedelta(seconds=self.options.overlap_seconds))
-                if resume is not None
-                else None
-            )
+            resume = min(newest, started) if newest is not None else started
+            since = ebay_time(resume - timedelta(seconds=self.options.overlap_seconds))
             next_cursor = PollCursor(since=since)
         else:
             next_cursor = PollCursor(
@@ -253,6 +240,17 @@ class EbayChannel(OrderSource, TrackingSink):
             state=self._state_update(**{LAST_POLL_KEY: now.isoformat()}),
             more=not done and not self._near_limit(),
         )
+
+    def _fetch_page(
+        self, position: PollCursor, offset: int
+    ) -> tuple[list[IncomingOrder | UnreadableOrder], int, bool]:
+        """One page of orders mapped, the offset after it, and whether it was the last."""
+        page = self._page(position.since, offset)
+        orders = page.get("orders") or []
+        after = offset + len(orders)
+        total = page.get("total")
+        done = not orders or not isinstance(total, int) or after >= total or not page.get("next")
+        return [map_order(raw) for raw in orders], after, done
 
     def _page(self, since: str | None, offset: int) -> dict[str, Any]:
         criteria = [OPEN_FULFILLMENT]
@@ -271,14 +269,14 @@ class EbayChannel(OrderSource, TrackingSink):
         return data
 
     def _near_limit(self) -> bool:
-        limit = self.options.daily_call_limit
+        limit = self.options.call_limit()
         return self.calls.today() >= limit * (1 - self.options.quota_reserve)
 
     def _quota_wait(self, now: datetime) -> float | None:
         """Seconds until the next poll may run, when the calls left must be spread out."""
         if not self._near_limit():
             return None
-        left = self.options.daily_call_limit - self.calls.today()
+        left = self.options.call_limit() - self.calls.today()
         midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
         day_left = (midnight - now).total_seconds()
         # Half of what is left is for tracking; each poll costs about one call.

@@ -14,6 +14,7 @@ from pydantic import (
     HttpUrl,
     SecretStr,
     field_validator,
+    model_validator,
 )
 
 FULFILLMENT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
@@ -47,6 +48,7 @@ class EbayEndpoints:
     fulfillment: str
     token: str
     notification: str
+    trading: str
 
 
 ENDPOINTS: dict[EbayEnvironment, EbayEndpoints] = {
@@ -54,11 +56,13 @@ ENDPOINTS: dict[EbayEnvironment, EbayEndpoints] = {
         fulfillment="https://api.ebay.com/sell/fulfillment/v1",
         token="https://api.ebay.com/identity/v1/oauth2/token",
         notification="https://api.ebay.com/commerce/notification/v1",
+        trading="https://api.ebay.com/ws/api.dll",
     ),
     EbayEnvironment.sandbox: EbayEndpoints(
         fulfillment="https://api.sandbox.ebay.com/sell/fulfillment/v1",
         token="https://api.sandbox.ebay.com/identity/v1/oauth2/token",
         notification="https://api.sandbox.ebay.com/commerce/notification/v1",
+        trading="https://api.sandbox.ebay.com/ws/api.dll",
     ),
 }
 
@@ -74,8 +78,17 @@ class EbayOptions(BaseModel):
     """The application's App ID (Client ID) from the eBay developer portal."""
     client_secret: SecretStr
     """The application's Cert ID (Client Secret)."""
-    refresh_token: SecretStr
-    """The seller's OAuth refresh token, minted with the ``sell.fulfillment`` scope."""
+    refresh_token: SecretStr | None = None
+    """The seller's OAuth refresh token, minted with the ``sell.fulfillment`` scope
+    (required with ``api = "fulfillment"``)."""
+    auth_token: SecretStr | None = None
+    """The seller's Auth'n'Auth token (required with ``api = "trading"``)."""
+    dev_id: SecretStr | None = None
+    """The developer account's Dev ID (required with ``api = "trading"``)."""
+    site_id: int = Field(default=0, ge=0, le=300)
+    """The Trading API site (``0`` is eBay US, ``100`` eBay Motors)."""
+    compatibility_level: int = Field(default=1349, ge=837)
+    """The Trading API schema version sent with each call."""
     refresh_token_expires_at: AwareDatetime | None = None
     """When the refresh token itself expires (eBay says so when it is minted, about 18
     months later); ``fbs check`` warns 30 days before."""
@@ -93,9 +106,9 @@ class EbayOptions(BaseModel):
     """Orders per ``getOrders`` page (eBay allows at most 200)."""
     max_pages_per_poll: int = Field(default=20, ge=1, le=1_000)
     """Pages one poll reads; past it the poll returns with ``more`` and goes on at once."""
-    daily_call_limit: int = Field(default=100_000, ge=10)
+    daily_call_limit: int | None = Field(default=None, ge=10)
     """Calls per day eBay allows the application for this API (see the developer portal's
-    API call limits page)."""
+    API call limits page); default 100,000 for the Fulfillment API, 5,000 for Trading."""
     quota_reserve: float = Field(default=0.1, ge=0, lt=1)
     """Share of the daily limit kept for tracking: past the rest, polls are spaced out so
     the limit lasts until eBay resets it."""
@@ -110,6 +123,8 @@ class EbayOptions(BaseModel):
     """The OAuth token endpoint (default: the environment's); for tests."""
     notification_url: HttpUrl | None = None
     """Base URL of the Notification API (default: the environment's); for tests."""
+    trading_url: HttpUrl | None = None
+    """The Trading API endpoint (default: the environment's ``/ws/api.dll``); for tests."""
 
     @field_validator("verification_token")
     @classmethod
@@ -120,15 +135,19 @@ class EbayOptions(BaseModel):
             )
         return value
 
-    @field_validator("api")
-    @classmethod
-    def _supported_api(cls, value: EbayApi) -> EbayApi:
-        if value is EbayApi.trading:
-            raise ValueError(
-                "api = 'trading' is not available in this version; use 'fulfillment' "
-                "with an OAuth refresh token"
-            )
-        return value
+    @model_validator(mode="after")
+    def _credentials_for_the_api(self) -> EbayOptions:
+        if self.api is EbayApi.fulfillment and self.refresh_token is None:
+            raise ValueError("api = 'fulfillment' needs refresh_token (an OAuth refresh token)")
+        if self.api is EbayApi.trading and (self.auth_token is None or self.dev_id is None):
+            raise ValueError("api = 'trading' needs auth_token (Auth'n'Auth) and dev_id")
+        return self
+
+    def call_limit(self) -> int:
+        """The daily call limit in force: the option, else the API's default quota."""
+        if self.daily_call_limit is not None:
+            return self.daily_call_limit
+        return 100_000 if self.api is EbayApi.fulfillment else 5_000
 
     def endpoints(self) -> EbayEndpoints:
         """The eBay addresses to call: the environment's, with any override applied."""
@@ -137,4 +156,5 @@ class EbayOptions(BaseModel):
             fulfillment=str(self.api_url or default.fulfillment).rstrip("/"),
             token=str(self.token_url or default.token),
             notification=str(self.notification_url or default.notification).rstrip("/"),
+            trading=str(self.trading_url or default.trading),
         )

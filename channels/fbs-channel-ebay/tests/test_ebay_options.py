@@ -2,7 +2,7 @@
 
 Specified here: the three credentials are required secrets that never show in the
 options' text; the environment picks eBay's addresses and test overrides replace them;
-the Trading mode is refused with a clear message; bad page sizes, marketplaces and
+each mode demands its own credentials; bad page sizes, marketplaces and
 verification tokens are refused.
 """
 
@@ -30,7 +30,7 @@ def test_credentials_are_secret_and_the_environment_picks_the_addresses():
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"api": "trading"}, "not available"),
+        ({"api": "trading"}, "needs auth_token"),
         ({"page_size": 201}, "200"),
         ({"marketplace": "US"}, "pattern"),
         ({"verification_token": "short"}, "32 to 80"),
@@ -43,5 +43,16 @@ def test_bad_options_are_refused_clearly(extra, message):
 
 
 def test_credentials_are_required():
+    with pytest.raises(ValidationError, match="client_secret"):
+        EbayOptions(client_id="a", refresh_token="r")
     with pytest.raises(ValidationError, match="refresh_token"):
         EbayOptions(client_id="a", client_secret="b")
+
+
+def test_the_daily_limit_defaults_to_the_apis_quota():
+    assert EbayOptions(**BASE).call_limit() == 100_000
+    trading = EbayOptions(
+        **{**BASE, "refresh_token": None}, api="trading", auth_token="t", dev_id="d"
+    )
+    assert trading.call_limit() == 5_000
+    assert EbayOptions(**BASE, daily_call_limit=250).call_limit() == 250
