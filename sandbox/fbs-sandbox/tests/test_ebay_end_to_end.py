@@ -14,7 +14,9 @@ Specified here:
 * eBay's daily quota running out makes polls fail as retriable and come back after the
   reset with every order.
 
-Every exchange with the eBay imitation conformed to the official document.
+Each scenario runs in both modes (Sell Fulfillment and Trading), except the token expiry,
+which only OAuth tokens have. Every exchange with the eBay imitation conformed to the
+official document (REST) or the call reference (Trading).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fbs_sandbox.warehouse import StockItem, WarehouseImitation
 
 CLIENT_ID, CLIENT_SECRET = "fbs-e2e-PRD-0123456789", "PRD-e2e-secret-0123456789"
 REFRESH_TOKEN = "v^1.1#i^1#r^1#e2e-refresh-token"
+AUTH_TOKEN = "AgAAAA**AQAAAA**e2e-trading-token"
 WAREHOUSE_KEY = "wh_key_ebay_e2e"
 AUSTIN = {
     "fullName": "Pat Buyer",
@@ -76,11 +79,18 @@ def make_rig(fbs_database_url) -> Iterator[Callable[..., tuple[Rig, Any]]]:
         daily_quota: int | None = None,
         split: bool = False,
         ship_delay: float = 0.0,
+        mode: str = "fulfillment",
         **options: Any,
     ) -> tuple[Rig, Any]:
         stock = {sku: StockItem(50, 2000) for sku in PARTS}
         rig = Rig(
-            EbayImitation(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, daily_quota=daily_quota),
+            EbayImitation(
+                CLIENT_ID,
+                CLIENT_SECRET,
+                REFRESH_TOKEN,
+                daily_quota=daily_quota,
+                trading_token=AUTH_TOKEN,
+            ),
             WarehouseImitation(
                 "east",
                 WAREHOUSE_KEY,
@@ -104,6 +114,16 @@ def make_rig(fbs_database_url) -> Iterator[Callable[..., tuple[Rig, Any]]]:
                         "api_url": f"{url}/sell/fulfillment/v1",
                         "token_url": f"{url}/identity/v1/oauth2/token",
                         "notification_url": f"{url}/commerce/notification/v1",
+                        **(
+                            {
+                                "api": "trading",
+                                "auth_token": AUTH_TOKEN,
+                                "dev_id": "dev-e2e-0123",
+                                "trading_url": f"{url}/ws/api.dll",
+                            }
+                            if mode == "trading"
+                            else {}
+                        ),
                         **options,
                     },
                 }
@@ -132,6 +152,19 @@ def make_rig(fbs_database_url) -> Iterator[Callable[..., tuple[Rig, Any]]]:
         rig.stop()
     fakes.reset()
     forget_shared_ledgers()
+
+
+@pytest.fixture(params=["fulfillment", "trading"])
+def mode(request) -> str:
+    """Each scenario in both modes: the Sell Fulfillment REST API and the Trading API."""
+    return request.param
+
+
+def lose_first_tracking_write(rig: Rig, mode: str) -> None:
+    if mode == "trading":
+        rig.ebay.lose_next_answer("POST", "/ws/api.dll", call="CompleteSale")
+    else:
+        rig.ebay.lose_next_answer("POST", "/shipping_fulfillment")
 
 
 def lines(*skus_and_quantities: tuple[str, int]) -> list[dict[str, Any]]:
@@ -186,7 +219,10 @@ def test_two_parcels_become_two_fulfillments_and_a_lost_answer_makes_no_second(m
     )
     assert rig.ebay.duplicate_effects == 0
     assert rig.ebay.order(order["orderId"])["orderFulfillmentStatus"] == "FULFILLED"
-    assert rig.ebay.contract_problems == []
+    assert rig.ebay.contract_problems == [] and rig.ebay.trading_problems == []
+    trading_calls = rig.ebay_server.log.matching("POST", "/ws/api.dll")
+    rest_calls = rig.ebay_server.log.matching("GET", "/sell/fulfillment/v1/order")
+    assert (bool(trading_calls), bool(rest_calls)) == (mode == "trading", mode != "trading")
 
 
 def test_a_token_expiring_mid_poll_is_refreshed_and_every_order_comes_in(make_rig):
@@ -201,8 +237,8 @@ def test_a_token_expiring_mid_poll_is_refreshed_and_every_order_comes_in(make_ri
     assert rig.ebay.contract_problems == []
 
 
-def test_a_cancellation_requested_before_the_purchase_stops_it_with_nothing_bought(make_rig):
-    rig, engine = make_rig()
+def test_a_cancellation_requested_before_the_purchase_stops_it_with_nothing_bought(make_rig, mode):
+    rig, engine = make_rig(mode=mode)
     order = rig.ebay.add_order(lines(("BRK-PAD-F", 1)), AUSTIN)
     rig.ebay.request_cancel(order["orderId"])
 
@@ -218,8 +254,8 @@ def test_a_cancellation_requested_before_the_purchase_stops_it_with_nothing_boug
     assert ledger.count("charge") == 0 and ledger.count("refund") == 0
 
 
-def test_a_cancellation_after_the_purchase_order_asks_the_warehouse(make_rig):
-    rig, engine = make_rig(ship_delay=3600)
+def test_a_cancellation_after_the_purchase_order_asks_the_warehouse(make_rig, mode):
+    rig, engine = make_rig(ship_delay=3600, mode=mode)
     order = rig.ebay.add_order(lines(("BRK-PAD-F", 1)), AUSTIN)
     run_until(engine, lambda: status_of(engine, order["orderId"]) == "ordered")
     assert status_of(engine, order["orderId"]) == "ordered"
@@ -232,8 +268,8 @@ def test_a_cancellation_after_the_purchase_order_asks_the_warehouse(make_rig):
     assert status_of(engine, order["orderId"]) == "cancelled"
 
 
-def test_an_eis_orders_hub_address_and_reference_reach_the_purchase_order(make_rig):
-    rig, engine = make_rig(ship_delay=3600)
+def test_an_eis_orders_hub_address_and_reference_reach_the_purchase_order(make_rig, mode):
+    rig, engine = make_rig(ship_delay=3600, mode=mode)
     order = rig.ebay.add_order(lines(("OIL-FLT-5W30", 1)), AUSTIN, eis_reference="EIS-5550012345")
 
     run_until(engine, lambda: bool(po_bodies(rig)))
@@ -249,8 +285,8 @@ def test_an_eis_orders_hub_address_and_reference_reach_the_purchase_order(make_r
     assert orders(engine)[order["orderId"]].channel_data["ship_to_reference_id"] == "EIS-5550012345"
 
 
-def test_a_spent_quota_slows_polling_and_loses_no_order(make_rig):
-    rig, engine = make_rig(daily_quota=0)
+def test_a_spent_quota_slows_polling_and_loses_no_order(make_rig, mode):
+    rig, engine = make_rig(daily_quota=0, mode=mode)
     order = rig.ebay.add_order(lines(("OIL-FLT-5W30", 1)), AUSTIN)
 
     engine.run_until_idle()
@@ -323,7 +359,7 @@ def test_account_deletion_forged_is_refused_and_genuine_erases_keeping_money(mak
     assert ledger.count("charge") == charges > 0
 
 
-def test_an_order_that_will_miss_its_ship_by_date_raises_the_notification(make_rig, caplog):
+def test_an_order_that_will_miss_its_ship_by_date_raises_the_notification(make_rig, mode, caplog):
     import logging
     from datetime import UTC, datetime, timedelta
 
@@ -337,7 +373,7 @@ def test_an_order_that_will_miss_its_ship_by_date_raises_the_notification(make_r
         def fbs_order_ship_by_at_risk(self, order, event):
             self.calls.append((order.external_id, order.ship_by, event.data["risk"]))
 
-    rig, engine = make_rig(ship_delay=3600)  # the warehouse will not ship in time
+    rig, engine = make_rig(ship_delay=3600, mode=mode)  # the warehouse will not ship in time
     recorder = Recorder()
     engine.ctx.pm.register(recorder, name="ship-by-recorder")
     ship_by = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)

@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.etree import ElementTree as ET
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -51,6 +52,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import ebay_trading_xml as trading
 from .ebay_contract import BASE_PATH, FulfillmentContract
 from .ebay_store import (
     EIS_HUB,
@@ -105,6 +107,7 @@ class EbayImitation:
         seller_id: str = "fbs-parts-seller",
         token_lifetime_seconds: int = 7200,
         daily_quota: int | None = None,
+        trading_token: str | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -112,11 +115,14 @@ class EbayImitation:
         self.seller_id = seller_id
         self.token_lifetime_seconds = token_lifetime_seconds
         self.daily_quota = daily_quota
+        self.trading_token = trading_token
+        self.trading_problems: list[str] = []
+        """Trading requests that broke the call reference (must stay empty)."""
         self.contract = FulfillmentContract()
         self._state = StoreState()
         self._lock = threading.RLock()
         self._expire_after: int | None = None
-        self._lost_answers: list[tuple[str, str]] = []
+        self._lost_answers: list[tuple[str, str, str | None]] = []
         self._signing_key = ec.generate_private_key(ec.SECP256R1())
         fulfillment = [
             ("/order", self._get_orders, ["GET"]),
@@ -131,6 +137,7 @@ class EbayImitation:
         ]
         routes = [
             Route("/identity/v1/oauth2/token", self._token, methods=["POST"]),
+            Route("/ws/api.dll", self._trading, methods=["POST"]),
             Route(
                 "/commerce/notification/v1/public_key/{public_key_id}",
                 self._public_key,
@@ -254,10 +261,13 @@ class EbayImitation:
             self._state.refresh_revoked = True
             self._state.tokens.clear()
 
-    def lose_next_answer(self, method: str, path_suffix: str) -> None:
-        """Carry out the next matching fulfillment call, then answer it 500 (a lost answer)."""
+    def lose_next_answer(self, method: str, path_suffix: str, call: str | None = None) -> None:
+        """Carry out the next matching call, then answer it 500 (a lost answer).
+
+        ``call`` narrows a Trading API match to one call name (``CompleteSale``).
+        """
         with self._lock:
-            self._lost_answers.append((method.upper(), path_suffix))
+            self._lost_answers.append((method.upper(), path_suffix, call))
 
     def reset_quota(self) -> None:
         """EBay's daily reset: the quota is whole again."""
@@ -394,8 +404,14 @@ class EbayImitation:
 
     def _maybe_lose(self, request: Request, status: int) -> int:
         with self._lock:
-            for index, (method, suffix) in enumerate(self._lost_answers):
-                if request.method == method and request.url.path.endswith(suffix) and status < 300:
+            name = request.headers.get("x-ebay-api-call-name")
+            for index, (method, suffix, call) in enumerate(self._lost_answers):
+                if (
+                    request.method == method
+                    and request.url.path.endswith(suffix)
+                    and status < 300
+                    and (call is None or call == name)
+                ):
                     del self._lost_answers[index]
                     return 500
         return status
@@ -459,6 +475,198 @@ class EbayImitation:
         return JSONResponse(
             {"algorithm": "ECDSA", "digest": "SHA1", "format": "PEM", "key": pem.decode()}
         )
+
+    # -- Trading API ---------------------------------------------------------------------------
+
+    async def _trading(self, request: Request) -> Response:
+        """One Trading API call: GetOrders or CompleteSale, in XML."""
+        body = await request.body()
+        call = request.headers.get("x-ebay-api-call-name", "")
+        now = self.now()
+
+        def failure(code: str, short: str, long: str = "") -> Response:
+            root = trading.response(call or "Unknown", now, errors=[(code, short, long or short)])
+            return Response(trading.render(root), media_type="text/xml")
+
+        missing = [h for h in trading.REQUIRED_HEADERS if not request.headers.get(h)]
+        if missing:
+            self.trading_problems.append(f"{call}: missing headers {missing}")
+            return failure("37", "Input data is invalid.", f"Missing headers: {', '.join(missing)}")
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            self.trading_problems.append(f"{call}: the body is not XML")
+            return failure("5", "XML Parse error.")
+        problems = (
+            trading.request_problems(call, root)
+            if call in trading.REQUEST_ELEMENTS
+            else [f"unsupported call {call}"]
+        )
+        if problems:
+            self.trading_problems.extend(problems)
+            return failure("37", "Input data is invalid.", "; ".join(problems))
+        token = trading.child_text(root, "RequesterCredentials", "eBayAuthToken")
+        with self._lock:
+            if self.trading_token is None or token != self.trading_token:
+                return failure(
+                    "931",
+                    "Auth token is invalid.",
+                    "Validation of the authentication token in API request failed.",
+                )
+            day = now.date().isoformat()
+            if day != self._state.quota_day:
+                self._state.quota_day, self._state.calls_today = day, 0
+            if self.daily_quota is not None and self._state.calls_today >= self.daily_quota:
+                self._state.rate_limited += 1
+                return failure(
+                    "518",
+                    "Call usage limit has been reached.",
+                    "Your application has exceeded usage limit on this call, please make call to GetAPIAccessRules to check your call usage.",
+                )
+            self._state.calls_today += 1
+        if call == "GetOrders":
+            answer = self._trading_get_orders(root, now)
+        else:
+            answer = self._trading_complete_sale(root, now)
+        status = self._maybe_lose(request, 200)
+        if status != 200:
+            return Response(
+                b"<html><body>Internal Server Error</body></html>",
+                status_code=status,
+                media_type="text/html",
+            )
+        return Response(trading.render(answer), media_type="text/xml")
+
+    def _trading_get_orders(self, root: ET.Element, now: datetime) -> ET.Element:
+        ids = [e.text for e in root.iter(f"{{{trading.NS}}}OrderID") if e.text]
+        mod_from = trading.child_text(root, "ModTimeFrom")
+        mod_to = trading.child_text(root, "ModTimeTo")
+        status = trading.child_text(root, "OrderStatus") or "All"
+        per_page = int(trading.child_text(root, "Pagination", "EntriesPerPage") or "25")
+        page = int(trading.child_text(root, "Pagination", "PageNumber") or "1")
+        if not ids and not (mod_from and mod_to):
+            return trading.response(
+                "GetOrders",
+                now,
+                errors=[
+                    (
+                        "37",
+                        "Input data is invalid.",
+                        "ModTimeFrom and ModTimeTo, a create time range or order ids are required.",
+                    )
+                ],
+            )
+        if not 1 <= per_page <= 100 or page < 1:
+            return trading.response(
+                "GetOrders",
+                now,
+                errors=[
+                    (
+                        "37",
+                        "Input data is invalid.",
+                        "EntriesPerPage must be 1 to 100 and PageNumber at least 1.",
+                    )
+                ],
+            )
+        with self._lock:
+            chosen = sorted(self._state.orders.values(), key=lambda o: o["creationDate"])
+            if ids:
+                chosen = [o for o in chosen if o["orderId"] in ids]
+            else:
+                low, high = parse_stamp(mod_from or ""), parse_stamp(mod_to or "")
+                chosen = [o for o in chosen if low <= parse_stamp(o["lastModifiedDate"]) <= high]
+            if status != "All":
+                chosen = [o for o in chosen if trading.order_status(o) == status]
+            pages = max(1, -(-len(chosen) // per_page))
+            shown = chosen[(page - 1) * per_page : page * per_page]
+            answer = trading.response("GetOrders", now)
+            pagination = ET.Element("PaginationResult")
+            ET.SubElement(pagination, "TotalNumberOfPages").text = str(pages)
+            ET.SubElement(pagination, "TotalNumberOfEntries").text = str(len(chosen))
+            answer.insert(3, pagination)
+            ET.SubElement(answer, "HasMoreOrders").text = "true" if page < pages else "false"
+            array = ET.SubElement(answer, "OrderArray")
+            for order in shown:
+                trading.order_element(array, order, self._state.fulfillments[order["orderId"]])
+            ET.SubElement(answer, "OrdersPerPage").text = str(per_page)
+            ET.SubElement(answer, "PageNumber").text = str(page)
+            ET.SubElement(answer, "ReturnedOrderCountActual").text = str(len(shown))
+        return answer
+
+    def _trading_complete_sale(self, root: ET.Element, now: datetime) -> ET.Element:
+        line_item = trading.child_text(root, "OrderLineItemID")
+        item_id = trading.child_text(root, "ItemID")
+        transaction = trading.child_text(root, "TransactionID")
+        number = trading.child_text(
+            root, "Shipment", "ShipmentTrackingDetails", "ShipmentTrackingNumber"
+        )
+        carrier = trading.child_text(
+            root, "Shipment", "ShipmentTrackingDetails", "ShippingCarrierUsed"
+        )
+        shipped = trading.child_text(root, "Shipment", "ShippedTime")
+        if bool(number) != bool(carrier):
+            return trading.response(
+                "CompleteSale",
+                now,
+                errors=[
+                    (
+                        "37",
+                        "Input data is invalid.",
+                        "ShipmentTrackingNumber and ShippingCarrierUsed go together.",
+                    )
+                ],
+            )
+        if line_item and not (item_id and transaction):
+            item_id, _, transaction = line_item.partition("-")
+        with self._lock:
+            for order in self._state.orders.values():
+                for line in order["lineItems"]:
+                    if (
+                        line["legacyItemId"] == item_id
+                        and trading.transaction_id(line) == transaction
+                    ):
+                        return self._trading_ship(order, line, number, carrier, shipped, now)
+        return trading.response(
+            "CompleteSale",
+            now,
+            errors=[
+                (
+                    "21916584",
+                    "Invalid ItemID or TransactionID.",
+                    f"No order line item {item_id}-{transaction}.",
+                )
+            ],
+        )
+
+    def _trading_ship(
+        self,
+        order: dict[str, Any],
+        line: dict[str, Any],
+        number: str | None,
+        carrier: str | None,
+        shipped: str | None,
+        now: datetime,
+    ) -> ET.Element:
+        fulfillments = self._state.fulfillments[order["orderId"]]
+        if number:
+            if any(
+                f.get("shipmentTrackingNumber") == number
+                and any(r["lineItemId"] == line["lineItemId"] for r in f["lineItems"])
+                for f in fulfillments
+            ):
+                self._state.duplicate_effects += 1
+            fulfillments.append(
+                {
+                    "fulfillmentId": f"{9400000000 + next(self._state.ids)}",
+                    "lineItems": [{"lineItemId": line["lineItemId"], "quantity": line["quantity"]}],
+                    "shipmentTrackingNumber": number,
+                    "shippingCarrierCode": carrier,
+                    "shippedDate": shipped or stamp(now),
+                }
+            )
+            refresh_statuses(order, fulfillments)
+            self._touch(order)
+        return trading.response("CompleteSale", now)
 
     # -- Sell Fulfillment handlers ----------------------------------------------------------
 
