@@ -160,7 +160,7 @@ def test_parcels_become_complete_sale_calls_and_a_lost_answer_sends_nothing_twic
         ("7799999", "FedEx"),
     ]
     assert again.already_present is True
-    assert imitation.duplicate_effects == 0
+    assert imitation.answers_lost == 1 and imitation.duplicate_effects == 0
     assert imitation.order(order["orderId"])["orderFulfillmentStatus"] == "FULFILLED"
     assert imitation.trading_problems == []
 

@@ -75,7 +75,7 @@ def test_a_retry_after_a_lost_answer_creates_no_second_fulfillment(imitation, ch
 
     assert again.already_present is True
     assert len(imitation.fulfillments(order["orderId"])) == 1
-    assert imitation.duplicate_effects == 0
+    assert imitation.answers_lost == 1 and imitation.duplicate_effects == 0
 
 
 @pytest.mark.parametrize(

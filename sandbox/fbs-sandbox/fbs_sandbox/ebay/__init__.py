@@ -303,6 +303,12 @@ class EbayImitation:
             return self._state.duplicate_effects
 
     @property
+    def answers_lost(self) -> int:
+        """Calls carried out whose answer was replaced by a 500 (``lose_next_answer``)."""
+        with self._lock:
+            return self._state.answers_lost
+
+    @property
     def fulfillment_count(self) -> int:
         """Shipping fulfillments created on every order."""
         with self._lock:
@@ -413,6 +419,7 @@ class EbayImitation:
                     and (call is None or call == name)
                 ):
                     del self._lost_answers[index]
+                    self._state.answers_lost += 1
                     return 500
         return status
 

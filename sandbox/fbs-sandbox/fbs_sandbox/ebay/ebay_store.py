@@ -67,6 +67,7 @@ class StoreState:
     calls_today: int = 0
     rate_limited: int = 0
     duplicate_effects: int = 0
+    answers_lost: int = 0
     token_grants: int = 0
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
