@@ -158,6 +158,13 @@ class EbayChannel(OrderSource, TrackingSink):
         """The application and seller the quota belongs to (never a secret value)."""
         return f"ebay:{self.options.environment.value}:{self.name}"
 
+    def _report_usage(self) -> None:
+        """Log today's calls (``fbs -v check`` shows it); a warning near the limit."""
+        if self._near_limit():
+            self.log.warning("%s: polls are spaced out until the limit resets", self.usage_today())
+        else:
+            self.log.info("%s", self.usage_today())
+
     def usage_today(self) -> str:
         """``"<calls> of <limit> calls today"``, as ``fbs check`` shows it."""
         return f"{self.calls.today()} of {self.options.call_limit()} eBay calls today"
@@ -177,7 +184,7 @@ class EbayChannel(OrderSource, TrackingSink):
                 code="refresh_token_expired",
             )
         self.client.get("order", {"limit": 1, "offset": 0})
-        self.log.info("%s", self.usage_today())
+        self._report_usage()
         if expires is not None and expires - now <= REFRESH_TOKEN_WARNING:
             self.log.warning(
                 "the eBay refresh token expires on %s; mint a new one before then",

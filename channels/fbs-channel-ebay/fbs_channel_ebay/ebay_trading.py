@@ -94,7 +94,6 @@ class EbayTradingChannel(EbayChannel):
     def check(self) -> None:
         """Make one GetOrders call with the token and report today's calls."""
         self._load_state()
-        now = self._clock()
         self.trading.call(
             "GetOrders",
             {
@@ -103,7 +102,7 @@ class EbayTradingChannel(EbayChannel):
                 "Pagination": {"EntriesPerPage": 1, "PageNumber": 1},
             },
         )
-        self.log.info("%s (checked %s)", self.usage_today(), now.date().isoformat())
+        self._report_usage()
 
     def _fetch_page(
         self, position: PollCursor, offset: int

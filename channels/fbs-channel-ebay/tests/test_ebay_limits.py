@@ -62,3 +62,19 @@ def test_near_the_limit_polls_are_spaced_and_keep_the_cursor(imitation, make_cha
     assert skipped.orders == () and skipped.cursor == second.cursor
     assert imitation.calls_today == calls
     assert "of 20 eBay calls today" in channel.usage_today()
+
+
+def test_check_reports_todays_calls_and_warns_near_the_limit(imitation, make_channel, caplog):
+    import logging
+
+    imitation.daily_quota = None
+    channel = make_channel(daily_call_limit=10, quota_reserve=0.5)
+    with caplog.at_level(logging.INFO, logger="fbs.channel.ebay-shop"):
+        channel.check()
+    assert "1 of 10 eBay calls today" in caplog.text
+    for _ in range(4):
+        channel.check()
+    assert any(
+        r.levelno == logging.WARNING and "5 of 10 eBay calls today" in r.getMessage()
+        for r in caplog.records
+    )
