@@ -77,3 +77,26 @@ def test_an_expired_refresh_token_fails_the_check_before_calling(imitation, make
     with pytest.raises(AuthError, match="expired"):
         channel.check()
     assert imitation.token_grants == 0
+
+
+def test_a_token_near_its_expiry_is_refreshed_before_it_is_used(imitation, server):
+    from fbs_channel_ebay.ebay_channel import EbayChannel
+    from fbs_channel_ebay.ebay_options import EbayOptions
+
+    from .conftest import channel_options
+
+    now = [datetime.now(UTC)]
+    channel = EbayChannel(
+        "ebay-shop", EbayOptions(**channel_options(server.url)), clock=lambda: now[0]
+    )
+    imitation.add_order([line("A")], AUSTIN)
+    first = channel.fetch_orders(None)
+    now[0] += timedelta(seconds=7200 - 120)  # two minutes left: inside the refresh margin
+
+    channel.state = first.state
+    second = channel.fetch_orders(first.cursor)
+    channel.close()
+
+    assert second.state["access_token"] != first.state["access_token"]
+    assert channel.tokens.refreshes == 2
+    assert [e.status for e in server.log.entries if e.status == 401] == []
