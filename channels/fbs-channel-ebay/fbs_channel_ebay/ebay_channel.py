@@ -25,7 +25,7 @@ from fbs_core.ratelimits import RateLimits
 from .ebay_carriers import ebay_carrier_code
 from .ebay_mapping import ebay_time, map_order, parse_time
 from .ebay_oauth import TokenKeeper
-from .ebay_options import FULFILLMENT_SCOPE, EbayOptions
+from .ebay_options import APPLICATION_SCOPE, FULFILLMENT_SCOPE, EbayOptions
 from .ebay_rest import CallCounter, EbayRestClient
 
 OPEN_FULFILLMENT = "orderfulfillmentstatus:{NOT_STARTED|IN_PROGRESS}"
@@ -332,6 +332,34 @@ class EbayChannel(OrderSource, TrackingSink):
         created = self.client.post(path, body)
         location = created.headers.get("Location", "")
         return TrackingResult(reference=location.rstrip("/").rsplit("/", 1)[-1] if location else "")
+
+    def notification_public_key(self, kid: str) -> dict[str, Any] | None:
+        """The Notification API's public key ``kid`` (getPublicKey), or None if unknown.
+
+        Asked with an application token (client-credentials grant); used to verify
+        marketplace account deletion notifications.
+        """
+        token = self.tokens.application_token(APPLICATION_SCOPE)
+        try:
+            response = self._http.get(
+                f"{self.endpoints.notification}/public_key/{kid}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError as exc:
+            raise RetriableError(
+                f"could not reach eBay's Notification API ({type(exc).__name__})"
+            ) from None
+        finally:
+            self.calls.add()
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise RetriableError(f"eBay answered getPublicKey with {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise RetriableError("eBay's getPublicKey answer is not JSON") from None
+        return body if isinstance(body, dict) else None
 
     def close(self) -> None:
         """Close the HTTP connections."""

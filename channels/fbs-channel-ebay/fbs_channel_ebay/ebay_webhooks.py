@@ -40,8 +40,6 @@ from fbs_core.adapters import OrderSource, WebhookRequest, WebhookResult
 from fbs_core.domain.privacy import PrivacyAction, PrivacyRequest
 from fbs_core.errors import AdapterError
 
-from .ebay_options import APPLICATION_SCOPE
-
 TOPIC = "MARKETPLACE_ACCOUNT_DELETION"
 KEY_CACHE_SECONDS = 3600
 DIGESTS = {"SHA1": hashes.SHA1, "SHA256": hashes.SHA256}
@@ -103,15 +101,9 @@ class PublicKeys:
 
 
 def _fetch_key(channel: Any, base: str, kid: str) -> tuple[ec.EllipticCurvePublicKey, str] | None:
-    token = channel.tokens.application_token(APPLICATION_SCOPE)
-    response = channel._http.get(  # noqa: SLF001 - the channel's own connection pool
-        f"{base}/public_key/{kid}", headers={"Authorization": f"Bearer {token}"}
-    )
-    if response.status_code == 404:
+    body = channel.notification_public_key(kid)
+    if body is None:
         return None
-    if response.status_code != 200:
-        raise AdapterError(f"eBay answered getPublicKey with {response.status_code}")
-    body = response.json()
     try:
         key = serialization.load_pem_public_key(str(body["key"]).encode())
     except (KeyError, ValueError, TypeError):

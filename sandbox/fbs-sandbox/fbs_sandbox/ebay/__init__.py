@@ -40,7 +40,6 @@ import re
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
@@ -808,8 +807,3 @@ class EbayImitation:
             order["fulfillmentHrefs"].append(location)
             self._touch(order)
         return 201, {}, {"Location": location}
-
-
-def decimal_total(order: dict[str, Any]) -> Decimal:
-    """The order's ``pricingSummary.total`` as a decimal."""
-    return Decimal(order["pricingSummary"]["total"]["value"])
