@@ -80,7 +80,7 @@ def test_no_purchase_order_in_time_then_no_tracking_each_warn_once(make_engine, 
     assert recorder.calls == []
 
     now[0] = MONDAY + timedelta(hours=25)
-    with caplog.at_level(logging.WARNING, logger="fbs.ship_by"):
+    with caplog.at_level(logging.WARNING, logger="fbs"):
         engine.run_until_idle()
         engine.run_until_idle()
     assert [(c[0], c[2]["risk"]) for c in recorder.calls] == [("R1", "no_purchase_order")]

@@ -69,11 +69,11 @@ def test_check_reports_todays_calls_and_warns_near_the_limit(imitation, make_cha
 
     imitation.daily_quota = None
     channel = make_channel(daily_call_limit=10, quota_reserve=0.5)
-    with caplog.at_level(logging.INFO, logger="fbs.channel.ebay-shop"):
+    with caplog.at_level(logging.INFO, logger="fbs"):
         channel.check()
-    assert "1 of 10 eBay calls today" in caplog.text
-    for _ in range(4):
-        channel.check()
+        assert "1 of 10 eBay calls today" in caplog.text
+        for _ in range(4):
+            channel.check()
     assert any(
         r.levelno == logging.WARNING and "5 of 10 eBay calls today" in r.getMessage()
         for r in caplog.records

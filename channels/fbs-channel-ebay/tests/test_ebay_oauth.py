@@ -63,7 +63,7 @@ def test_a_revoked_refresh_token_is_a_clear_auth_error(imitation, channel):
 
 def test_no_token_reaches_a_log_record(imitation, channel, caplog):
     imitation.add_order([line("A")], AUSTIN)
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="fbs"):
         batch = channel.fetch_orders(None)
         channel.check()
     token = batch.state["access_token"]

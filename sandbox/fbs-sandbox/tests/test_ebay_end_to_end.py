@@ -379,7 +379,7 @@ def test_an_order_that_will_miss_its_ship_by_date_raises_the_notification(make_r
     ship_by = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
     order = rig.ebay.add_order(lines(("OIL-FLT-5W30", 1)), AUSTIN, ship_by=ship_by)
 
-    with caplog.at_level(logging.WARNING, logger="fbs.ship_by"):
+    with caplog.at_level(logging.WARNING, logger="fbs"):
         run_until(engine, lambda: bool(recorder.calls))
 
     assert recorder.calls == [(order["orderId"], ship_by, "no_tracking")]
