@@ -29,6 +29,7 @@ from .domain.privacy import PrivacyRequest
 from .pipeline.context import PipelineContext
 from .pipeline.polling import poll
 from .pipeline.privacy import apply_privacy_request
+from .pipeline.ship_by_watch import watch_ship_by
 from .pipeline.stores import establish as establish_stores
 from .pipeline.worker import Performed, claim, heartbeat, perform, record
 from .runtime import Runtime
@@ -258,11 +259,25 @@ class Engine:
                 break
         return executed
 
+    def watch_ship_by(self) -> int:
+        """Warn about open orders that may miss their ship-by date; return how many.
+
+        See :mod:`fbs_core.pipeline.ship_by_watch`. A failure is logged and never stops
+        the loop.
+        """
+        try:
+            with self.db.transaction() as session:
+                return watch_ship_by(self.ctx, session)
+        except Exception:  # noqa: BLE001 - a warning pass must never stop the pipeline
+            log.exception("the ship-by watch failed; it runs again on the next pass")
+            return 0
+
     def tick(self) -> int:
         """One scheduler period: due polls, then the outbox; return the work done."""
         if self._stopping.is_set():
             return 0
         changed = self.poll_due()
+        changed += self.watch_ship_by()
         executed = self.drain(max_seconds=max(self.ctx.scheduler.tick_seconds * 10, 5.0))
         return changed + executed
 
@@ -280,6 +295,7 @@ class Engine:
                 break
             self.progress.passes += 1
             changed = self.poll_due(force=True)
+            changed += self.watch_ship_by()
             executed = self.drain()
             if on_progress is not None:
                 on_progress(self.progress)

@@ -286,6 +286,21 @@ class FbsSpecs:
                     log.info("%s cancelled: %s", order.number, event.message)
         """
 
+    @hookspec
+    def fbs_order_ship_by_at_risk(self, order: Order, event: TimelineEvent) -> None:
+        """Called when an order may miss the ship-by date its marketplace set.
+
+        ``event.data["risk"]`` is ``no_purchase_order`` (none placed in time) or
+        ``no_tracking`` (no tracking one business day before ``order.ship_by``).
+
+        Example:
+            .. code-block:: python
+
+                @fbs_core.hookimpl
+                def fbs_order_ship_by_at_risk(order, event):
+                    pager.send(f"{order.number} must ship by {order.ship_by}: {event.message}")
+        """
+
 
 NOTIFICATION_HOOKS = {
     "imported": "fbs_order_imported",
@@ -296,5 +311,6 @@ NOTIFICATION_HOOKS = {
     "shipped": "fbs_order_shipped",
     "completed": "fbs_order_completed",
     "cancelled": "fbs_order_cancelled",
+    "ship_by_at_risk": "fbs_order_ship_by_at_risk",
 }
 """Timeline event name → the notification hook it triggers."""

@@ -57,6 +57,7 @@ def order_summary(order: Any) -> dict[str, Any]:
         "hold_message": order.hold_message,
         "items_cents": order.items_value.cents,
         "currency": order.currency,
+        "ship_by": order.ship_by.isoformat() if order.ship_by else None,
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat(),
     }
@@ -105,7 +106,9 @@ def list_command(
     if as_json:
         click.echo(json.dumps([order_summary(order) for order in orders], indent=2))
         return
-    table = Table("id", "channel", "number", "status", "parts", "why held / rejected", "updated")
+    table = Table(
+        "id", "channel", "number", "status", "parts", "ship by", "why held / rejected", "updated"
+    )
     for order in orders:
         table.add_row(
             str(order.id),
@@ -113,6 +116,7 @@ def list_command(
             order.number,
             order.status.value,
             str(order.items_value),
+            order.ship_by.strftime("%Y-%m-%d %H:%M") if order.ship_by else "",
             order.hold_message or "",
             order.updated_at.strftime("%Y-%m-%d %H:%M"),
         )
@@ -168,6 +172,8 @@ def _print_detail(obj: CliContext, detail: OrderDetail) -> None:
     console.print(f"status: [bold]{order.status.value}[/bold]")
     if order.hold_reason:
         console.print(f"reason: {order.hold_reason}: {order.hold_message}")
+    if order.ship_by:
+        console.print(f"ship by: {order.ship_by.strftime('%Y-%m-%d %H:%M %Z')}")
     if order.ship_to:
         a = order.ship_to
         console.print(

@@ -114,6 +114,7 @@ class OrderRow(Base):
             "store_identity", "merchant_id", "external_id", name="uq_orders_store_order"
         ),
         Index("ix_orders_merchant_status", "merchant_id", "status"),
+        Index("ix_orders_merchant_ship_by", "merchant_id", "ship_by"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -133,6 +134,9 @@ class OrderRow(Base):
     buyer_paid: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     channel_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
     """The channel's own references for the order, handed back with its tracking."""
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the marketplace expects the order shipped: the ``ship_by`` key of the
+    channel data, kept in step by :mod:`fbs_core.db.ship_by_dates`."""
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     upstream_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     charge_generation: Mapped[int] = mapped_column(Integer, default=0)
@@ -360,3 +364,6 @@ class OutboxCommandRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from . import ship_by_dates  # noqa: E402, F401 - keeps OrderRow.ship_by in step with channel data

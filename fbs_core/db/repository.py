@@ -83,6 +83,7 @@ def order_to_domain(row: OrderRow) -> Order:
         created_at=row.created_at,
         updated_at=row.updated_at,
         channel_data=row.channel_data or {},
+        ship_by=row.ship_by,
     )
 
 

@@ -173,6 +173,9 @@ class Order(BaseModel):
     created_at: datetime
     updated_at: datetime
     channel_data: dict[str, str] = Field(default_factory=dict)
+    ship_by: datetime | None = None
+    """When the marketplace expects the order shipped, if the channel says (``ship_by``
+    in its channel data)."""
 
     @property
     def items_value(self) -> Money:

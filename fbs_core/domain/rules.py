@@ -48,6 +48,9 @@ class FulfillmentRules(BaseModel):
     tax_rates_percent: dict[str, Decimal] = Field(default_factory=dict)
     """Sales tax the merchant owes on purchases, by destination state: ``{ TX = "8.25" }``."""
     max_lines: int = Field(default=250, ge=1)
+    ship_by_po_hours: int = Field(default=24, ge=1, le=24 * 30)
+    """Warn (``fbs_order_ship_by_at_risk``) when an order with a ship-by date has no
+    purchase order this many hours after it arrived."""
     """Orders with more lines than this are rejected as malformed."""
     payment_gateway: str | None = None
     """The ``[payments.<name>]`` instance that charges; required when several are enabled."""
