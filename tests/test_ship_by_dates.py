@@ -2,7 +2,7 @@
 
 Specified here:
 
-* a channel's ``ship_by`` channel data becomes the order's ship-by date (and a later
+* the ship-by date a channel reports becomes the order's ship-by date (and a later
   modification that moves it moves the date);
 * ``fbs orders list --json`` and the order's domain view carry it;
 * an order held with no purchase order ``ship_by_po_hours`` after it arrived raises
@@ -52,18 +52,12 @@ def stored(engine, external_id):
 def test_the_ship_by_date_is_kept_and_follows_modifications(make_engine):
     engine = make_engine(mode="manual")  # held, so a modification still applies
     first = MONDAY + timedelta(days=2)
-    fakes.market("default").add(
-        make_order("S1", [("OIL-FLT-5W30", 1)], channel_data={"ship_by": first.isoformat()})
-    )
+    fakes.market("default").add(make_order("S1", [("OIL-FLT-5W30", 1)], ship_by=first))
     engine.run_until_idle()
     assert stored(engine, "S1").ship_by == first
 
     later = first + timedelta(days=1)
-    fakes.market("default").add(
-        make_order(
-            "S1", [("OIL-FLT-5W30", 1)], minute=5, channel_data={"ship_by": later.isoformat()}
-        )
-    )
+    fakes.market("default").add(make_order("S1", [("OIL-FLT-5W30", 1)], minute=5, ship_by=later))
     engine.run_until_idle()
     assert stored(engine, "S1").ship_by == later
 
@@ -72,9 +66,7 @@ def test_no_purchase_order_in_time_then_no_tracking_each_warn_once(make_engine, 
     now = [MONDAY]
     engine, recorder = held_engine(make_engine, now)
     ship_by = MONDAY + timedelta(days=4)  # Friday
-    fakes.market("default").add(
-        make_order("R1", [("OIL-FLT-5W30", 1)], channel_data={"ship_by": ship_by.isoformat()})
-    )
+    fakes.market("default").add(make_order("R1", [("OIL-FLT-5W30", 1)], ship_by=ship_by))
     fakes.market("default").add(make_order("N1", [("OIL-FLT-5W30", 1)]))
     engine.run_until_idle()
     assert recorder.calls == []
@@ -127,9 +119,7 @@ def test_orders_list_and_show_print_the_ship_by_date(
 
     engine = make_engine(mode="manual")
     ship_by = datetime(2030, 1, 11, 23, 0, tzinfo=UTC)
-    fakes.market("default").add(
-        make_order("C1", [("OIL-FLT-5W30", 1)], channel_data={"ship_by": ship_by.isoformat()})
-    )
+    fakes.market("default").add(make_order("C1", [("OIL-FLT-5W30", 1)], ship_by=ship_by))
     engine.run_until_idle()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FBS_LOAD_PLUGINS", "")

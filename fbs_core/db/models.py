@@ -135,8 +135,8 @@ class OrderRow(Base):
     channel_data: Mapped[dict[str, str] | None] = mapped_column(JSON)
     """The channel's own references for the order, handed back with its tracking."""
     ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """When the marketplace expects the order shipped: the ``ship_by`` key of the
-    channel data, kept in step by :mod:`fbs_core.db.ship_by_dates`."""
+    """When the marketplace expects the order shipped (eBay's ship-by date), as the
+    channel last reported it."""
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     upstream_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     charge_generation: Mapped[int] = mapped_column(Integer, default=0)
@@ -364,6 +364,3 @@ class OutboxCommandRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-from . import ship_by_dates  # noqa: E402, F401 - keeps OrderRow.ship_by in step with channel data

@@ -86,6 +86,14 @@ class IncomingOrder(BaseModel):
     buyer_paid: BuyerTotals | None = None
     cancelled: bool = False
     note: str = ""
+    awaiting: str | None = None
+    """The channel asks fbs to wait before buying anything, and says why (a cancellation
+    the buyer requested that the marketplace has not decided yet). The order is held with
+    the reason ``awaiting_channel`` while nothing is bought; once a later version of the
+    order no longer asks, it is reviewed again."""
+    ship_by: AwareDatetime | None = None
+    """When the marketplace expects the order shipped (eBay's ``shipByDate``), if it says:
+    fbs shows it and warns before it is missed."""
     channel_data: dict[str, str] = Field(default_factory=dict)
     """The channel's own references for this order (small, text only): stored at intake,
     replaced by a later modification, and handed back on ``TrackingPush.channel_data``."""

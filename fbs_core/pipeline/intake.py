@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fbs.intake")
 
+AWAITING_CHANNEL = "awaiting_channel"
+"""Reason code of an order the channel asked fbs to wait on (``IncomingOrder.awaiting``)."""
+
 UNSTORABLE = "unstorable_order"
 """Reason code of an order whose data fbs cannot store (a field too long, a NUL byte)."""
 
@@ -175,6 +178,7 @@ def _ingest_order(
             ship_to=incoming.ship_to.model_dump() if incoming.ship_to else None,
             buyer_paid=incoming.buyer_paid.model_dump(mode="json") if incoming.buyer_paid else None,
             channel_data=dict(incoming.channel_data),
+            ship_by=incoming.ship_by,
             placed_at=incoming.placed_at,
             upstream_updated_at=incoming.updated_at,
             created_at=now,
@@ -185,7 +189,10 @@ def _ingest_order(
         t.record(
             ctx, session, row, "imported", f"Imported from {channel}.", actor=f"channel:{channel}"
         )
-        review(ctx, session, row, repo.order_to_domain(row))
+        if incoming.awaiting:
+            t.hold(ctx, session, row, AWAITING_CHANNEL, incoming.awaiting)
+        else:
+            review(ctx, session, row, repo.order_to_domain(row))
         return "new"
     if incoming.updated_at <= row.upstream_updated_at:
         return "unchanged"
@@ -198,6 +205,23 @@ def _ingest_order(
         )
         return "cancelled"
     channel_data_changed = _refresh_channel_data(row, incoming)
+    waiting = _await_channel(ctx, session, row, incoming, channel)
+    if waiting is not None:
+        return waiting
+    if row.hold_reason == AWAITING_CHANNEL and row.status == OrderStatus.held:
+        # the channel decided and the order stands: review it again as it now is
+        if _content(incoming) != _row_content(row):
+            _apply_change(ctx, session, row, incoming, channel)
+        else:
+            t.reopen(
+                ctx,
+                session,
+                row,
+                "The channel no longer asks to wait; reviewed again.",
+                actor=f"channel:{channel}",
+            )
+            review(ctx, session, row, repo.order_to_domain(row))
+        return "released"
     if _content(incoming) == _row_content(row):
         return "updated" if channel_data_changed else "unchanged"
     if row.status in BEFORE_PURCHASE and not _money_taken_or_in_flight(session, row):
@@ -220,8 +244,42 @@ def _ingest_order(
     return "modified_after_purchase"
 
 
+def _await_channel(
+    ctx: PipelineContext, session: Session, row: OrderRow, incoming: IncomingOrder, channel: str
+) -> str | None:
+    """Hold an order the channel asks fbs to wait on, while nothing is bought yet.
+
+    Returns the intake outcome, or None when the channel does not ask to wait. Once money
+    is taken or parts are bought, the request is only recorded: the channel's decision
+    (a cancellation, or none) is what moves the order then.
+    """
+    if not incoming.awaiting or row.status == OrderStatus.rejected:
+        return None
+    if row.hold_reason == AWAITING_CHANNEL and row.status == OrderStatus.held:
+        return "unchanged"
+    nothing_bought = row.status in (
+        OrderStatus.received,
+        OrderStatus.held,
+        OrderStatus.approved,
+    ) and not _money_taken_or_in_flight(session, row)
+    if nothing_bought:
+        row.source_generation += 1  # a sourcing run already queued is stale now
+        t.hold(ctx, session, row, AWAITING_CHANNEL, incoming.awaiting, actor=f"channel:{channel}")
+        return "awaiting"
+    t.record(
+        ctx,
+        session,
+        row,
+        "channel_asks_to_wait",
+        f"{incoming.awaiting} Parts are already paid for or bought, so the order goes on "
+        "unless the channel cancels it.",
+        actor=f"channel:{channel}",
+    )
+    return "awaiting"
+
+
 def _refresh_channel_data(row: OrderRow, incoming: IncomingOrder) -> bool:
-    """Take the channel's latest references for the order and the lines it still has.
+    """Take the channel's latest references (and ship-by date) for the order and its lines.
 
     They are the channel's own bookkeeping, not what was bought, so they are kept current
     in every state; a line the modification dropped keeps what it had. True if any changed.
@@ -229,6 +287,9 @@ def _refresh_channel_data(row: OrderRow, incoming: IncomingOrder) -> bool:
     changed = False
     if (row.channel_data or {}) != incoming.channel_data:
         row.channel_data = dict(incoming.channel_data)
+        changed = True
+    if row.ship_by != incoming.ship_by:
+        row.ship_by = incoming.ship_by
         changed = True
     by_line_id = {line.line_id: line for line in incoming.lines}
     for line_row in row.lines:

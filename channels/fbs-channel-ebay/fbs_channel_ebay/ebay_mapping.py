@@ -92,6 +92,12 @@ def _money(amount: Any, currency: str, what: str) -> Money:
         raise Unmappable("unreadable_order", f"{what} is not an amount: {amount!r}") from None
 
 
+AWAITING_CANCEL = (
+    "A cancellation of this order was requested on eBay; fbs waits for eBay's decision "
+    "before buying anything."
+)
+
+
 def cancellation(raw: dict[str, Any]) -> CancelState:
     """Whether the order is cancelled, waiting for a cancellation decision, or neither."""
     status = raw.get("cancelStatus") if isinstance(raw.get("cancelStatus"), dict) else {}
@@ -229,12 +235,6 @@ def map_order(raw: Any) -> IncomingOrder | UnreadableOrder:
         if len(json.dumps(raw)) > MAX_ORDER_BYTES:
             raise Unmappable("order_too_large", "The order is too large to store.")
         state = cancellation(raw)
-        if state is CancelState.in_progress:
-            raise Unmappable(
-                "cancel_requested",
-                "A cancellation of this order was requested on eBay; fbs waits for eBay's "
-                "decision before buying anything.",
-            )
         summary = raw.get("pricingSummary") if isinstance(raw.get("pricingSummary"), dict) else {}
         total = summary.get("total") if isinstance(summary.get("total"), dict) else {}
         currency = str(total.get("currency") or "USD").upper()
@@ -258,6 +258,7 @@ def map_order(raw: Any) -> IncomingOrder | UnreadableOrder:
         if raw.get("ebayCollectAndRemitTax") is True:
             data["ebay_collects_tax"] = "true"
         return IncomingOrder(
+            ship_by=parse_time(ship_by[0]) if ship_by else None,
             external_id=external_id,
             number=str(raw.get("salesRecordReference") or external_id),
             placed_at=placed,
@@ -267,6 +268,7 @@ def map_order(raw: Any) -> IncomingOrder | UnreadableOrder:
             ship_to=map_address(step),
             buyer_paid=_totals(raw, currency),
             cancelled=state is CancelState.canceled,
+            awaiting=AWAITING_CANCEL if state is CancelState.in_progress else None,
             note=str(raw.get("buyerCheckoutNotes") or "")[:1000],
             channel_data=data,
         )

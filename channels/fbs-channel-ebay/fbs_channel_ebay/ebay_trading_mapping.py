@@ -33,7 +33,7 @@ from fbs_core.domain import (
     UnreadableOrder,
 )
 
-from .ebay_mapping import REFERENCE_PREFIX, Unmappable, parse_time
+from .ebay_mapping import AWAITING_CANCEL, REFERENCE_PREFIX, Unmappable, parse_time
 from .ebay_trading_client import children, text
 
 PAID = "Completed"
@@ -145,13 +145,8 @@ def map_trading_order(order: ET.Element) -> IncomingOrder | UnreadableOrder | No
                 "unreadable_order", "The order's CreatedTime or LastModifiedTime is unreadable."
             ) from None
         cancelled = status in CANCELLED or cancel in CANCEL_STATUS_DONE
-        if not cancelled and (status in CANCEL_PENDING or cancel in CANCEL_STATUS_PENDING):
-            raise Unmappable(
-                "cancel_requested",
-                "A cancellation of this order was requested on eBay; fbs waits for eBay's "
-                "decision before buying anything.",
-            )
-        if status != PAID and not cancelled:
+        awaiting = not cancelled and (status in CANCEL_PENDING or cancel in CANCEL_STATUS_PENDING)
+        if status != PAID and not cancelled and not awaiting:
             return None
         currency = _currency(order)
         transactions = children(order, "TransactionArray", "Transaction")
@@ -196,6 +191,8 @@ def map_trading_order(order: ET.Element) -> IncomingOrder | UnreadableOrder | No
         if collected:
             data["ebay_collects_tax"] = "true"
         return IncomingOrder(
+            awaiting=AWAITING_CANCEL if awaiting else None,
+            ship_by=parse_time(ship_by[0]) if ship_by else None,
             external_id=external_id,
             number=text(order, "ShippingDetails", "SalesRecordNumber") or external_id,
             placed_at=placed,

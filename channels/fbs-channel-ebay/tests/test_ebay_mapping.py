@@ -105,10 +105,11 @@ def test_cancelled_on_ebay_is_cancelled_and_requested_waits(imitation, channel):
     orders = {o.external_id: o for o in channel.fetch_orders(None).orders}
 
     assert orders[cancelled].cancelled is True
-    assert isinstance(orders[requested], UnreadableOrder)
-    assert orders[requested].reason == "cancel_requested"
+    assert isinstance(orders[requested], IncomingOrder)
+    assert "waits for eBay's decision" in (orders[requested].awaiting or "")
 
     imitation.decide_cancel(requested, approved=False)
     again = {o.external_id: o for o in channel.fetch_orders(None).orders}
     assert isinstance(again[requested], IncomingOrder) and not again[requested].cancelled
+    assert again[requested].awaiting is None
     assert again[requested].updated_at > datetime.now(UTC) - timedelta(minutes=1)

@@ -7,7 +7,8 @@ Specified here:
 * an access token expiring in the middle of a poll is refreshed and the poll brings in
   every order;
 * a cancellation requested before anything is bought stops the order: no purchase
-  order, no charge, no refund; one approved after the purchase order asks the warehouse
+  order, no charge, no refund (the order waits, held, while eBay decides; a declined
+  request releases it to be fulfilled); one approved after the purchase order asks the warehouse
   to cancel;
 * an eBay International Shipping order's hub address and reference reach the
   warehouse's purchase order;
@@ -243,15 +244,30 @@ def test_a_cancellation_requested_before_the_purchase_stops_it_with_nothing_boug
     rig.ebay.request_cancel(order["orderId"])
 
     engine.run_until_idle()
+    waiting = orders(engine)[order["orderId"]]
+    assert (waiting.status.value, waiting.hold_reason) == ("held", "awaiting_channel")
     rig.ebay.decide_cancel(order["orderId"], approved=True)
     engine.run_until_idle()
 
-    stored = orders(engine)[order["orderId"]]
-    assert stored.hold_reason == "cancel_requested"
-    assert stored.status.value in ("rejected", "cancelled")
+    assert orders(engine)[order["orderId"]].status.value == "cancelled"
     assert po_bodies(rig) == []
     ledger = shared_ledger("default")
     assert ledger.count("charge") == 0 and ledger.count("refund") == 0
+
+
+def test_a_cancellation_ebay_declines_releases_the_order_to_be_fulfilled(make_rig, mode):
+    rig, engine = make_rig(mode=mode)
+    order = rig.ebay.add_order(lines(("BRK-PAD-F", 1)), AUSTIN)
+    rig.ebay.request_cancel(order["orderId"])
+    engine.run_until_idle()
+    assert orders(engine)[order["orderId"]].hold_reason == "awaiting_channel"
+
+    rig.ebay.decide_cancel(order["orderId"], approved=False)
+    run_until(engine, lambda: status_of(engine, order["orderId"]) == "completed")
+
+    assert status_of(engine, order["orderId"]) == "completed"
+    assert len(po_bodies(rig)) == 1
+    assert shared_ledger("default").count("charge") == 1
 
 
 def test_a_cancellation_after_the_purchase_order_asks_the_warehouse(make_rig, mode):

@@ -3,8 +3,8 @@
 Marketplaces such as eBay judge sellers on tracking uploaded before a ship-by date; the
 order keeps it so fbs can show it and warn before it is missed.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 22:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import fbs_core.db.types
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
