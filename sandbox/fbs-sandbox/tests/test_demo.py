@@ -282,4 +282,4 @@ def test_a_channel_without_a_demo_store_is_a_usage_error_naming_those_there_are(
     result = fbs("demo", "--channel", "magento")
 
     assert result.exit_code == 2
-    assert "'magento' has no demo store; choose from woocommerce" in result.output
+    assert "'magento' has no demo store; choose from woocommerce, ebay" in result.output
