@@ -8,11 +8,15 @@ backlog with ``more=True``. The cursor is a small JSON object:
 * ``since``: the update time the current sweep reads from (the overlap already taken off
   when the sweep began, so every page of one sweep sends the same search);
 * ``after``: the page cursor within the sweep, while a backlog is being read;
-* ``newest``: the latest update time seen so far in the sweep.
+* ``newest``: the latest update time seen so far in the sweep;
+* ``upto``: the latest update time the previous sweep had seen.
 
 When a sweep reaches its last page the next one starts ``overlap_seconds`` before
 ``newest``: orders sharing a timestamp, or saved while a page was read, are read again
-and the core finds them unchanged.
+and the core finds them unchanged. A poll that used its page budget says ``more`` only
+when it read changes past ``upto``: re-reading the overlap alone is never a backlog to
+hurry through, so a busy window is read again at the usual poll interval instead of in a
+loop of immediate polls.
 """
 
 from __future__ import annotations
@@ -57,14 +61,14 @@ def _iso(moment: datetime) -> str:
 def read_cursor(cursor: str | None) -> dict[str, str | None]:
     """The cursor's parts; a bare timestamp (or nothing) starts a new sweep."""
     if not cursor:
-        return {"since": None, "after": None, "newest": None}
+        return {"since": None, "after": None, "newest": None, "upto": None}
     try:
         parts = json.loads(cursor)
     except ValueError:
         parts = None
     if not isinstance(parts, dict):
-        return {"since": cursor, "after": None, "newest": cursor}
-    return {key: parts.get(key) for key in ("since", "after", "newest")}
+        return {"since": cursor, "after": None, "newest": cursor, "upto": cursor}
+    return {key: parts.get(key) for key in ("since", "after", "newest", "upto")}
 
 
 def search_query(since: str | None) -> str:
@@ -171,12 +175,12 @@ class ShopifyChannel(OrderSource, TrackingSink):
     def fetch_orders(self, cursor: str | None) -> OrderBatch:
         """Return paid and cancelled orders updated since ``cursor`` (see the module doc)."""
         parts = read_cursor(cursor)
-        since, after, newest = parts["since"], parts["after"], parts["newest"]
-        if after is None and newest is not None:
+        since, after, newest, upto = (parts[k] for k in ("since", "after", "newest", "upto"))
+        if after is None and newest is not None:  # a new sweep, overlapping the last
             start = parse_time(newest)
-            since = (
-                _iso(start - timedelta(seconds=self.options.overlap_seconds)) if start else since
-            )
+            overlap = timedelta(seconds=self.options.overlap_seconds)
+            since = _iso(start - overlap) if start else since
+            upto = newest
         query = search_query(since)
         found: dict[str, IncomingOrder | UnreadableOrder] = {}
         for _ in range(self.options.max_pages_per_poll):
@@ -192,11 +196,12 @@ class ShopifyChannel(OrderSource, TrackingSink):
                 found[mapped.external_id] = mapped
             page = connection.get("pageInfo") or {}
             if not page.get("hasNextPage"):
-                cursor_out = {"since": since, "after": None, "newest": newest}
+                cursor_out = {"since": since, "after": None, "newest": newest, "upto": upto}
                 return OrderBatch(orders=tuple(found.values()), cursor=json.dumps(cursor_out))
             after = page.get("endCursor")
-        cursor_out = {"since": since, "after": after, "newest": newest}
-        return OrderBatch(orders=tuple(found.values()), cursor=json.dumps(cursor_out), more=True)
+        cursor_out = {"since": since, "after": after, "newest": newest, "upto": upto}
+        backlog = upto is None or (newest is not None and _later(newest, upto))
+        return OrderBatch(orders=tuple(found.values()), cursor=json.dumps(cursor_out), more=backlog)
 
     def _complete(self, node: dict[str, Any]) -> dict[str, Any]:
         """The order node with every line item and fulfillment order read (further pages)."""

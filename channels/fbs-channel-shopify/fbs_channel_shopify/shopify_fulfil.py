@@ -161,6 +161,11 @@ def _why(
     other = [i for i in with_units if i.fulfillment_order.get("status") not in FULFILLABLE]
     if other:
         status = str(other[0].fulfillment_order.get("status")).lower().replace("_", " ")
+        if status in ("closed", "cancelled"):
+            return (
+                f"{what}: its fulfillment order is {status} (the order was cancelled or "
+                "fulfilled in Shopify); check the order there"
+            )
         return f"{what}: its fulfillment order is {status}; fulfil it in Shopify by hand"
     return (
         f"{what}: it is already fulfilled, closed or cancelled in Shopify; check the order "
