@@ -31,7 +31,7 @@ from fbs_channel_shopify.shopify_channel import read_cursor
 from fbs_channel_shopify.shopify_fulfil import FulfillmentBlocked
 from fbs_channel_shopify.shopify_options import ShopifyOptions
 from fbs_core.domain import IncomingOrder, TrackingLine, TrackingPush, UnreadableOrder
-from fbs_core.errors import FatalError
+from fbs_core.errors import FatalError, RetriableError
 
 from .conftest import AUSTIN, SHOP, TOKEN
 
@@ -84,7 +84,7 @@ def test_an_order_is_mapped_with_its_current_lines_money_and_channel_data(shop, 
 
     assert isinstance(mapped, IncomingOrder)
     assert mapped.number == order.name
-    assert [(l.sku, l.quantity, l.unit_price.cents) for l in mapped.lines] == [
+    assert [(x.sku, x.quantity, x.unit_price.cents) for x in mapped.lines] == [
         ("BRK-PAD-F", 2, 5900),
         ("OIL-FLT-5W30", 1, 1299),
     ]
@@ -133,7 +133,7 @@ def test_a_removed_line_is_gone_and_a_cancelled_order_is_cancelled(shop, channel
 
     later = orders_of(channel.fetch_orders(first.cursor))
 
-    assert [l.sku for l in later[str(edited.id)].lines] == ["OIL-FLT-5W30"]
+    assert [x.sku for x in later[str(edited.id)].lines] == ["OIL-FLT-5W30"]
     assert later[str(cancelled.id)].cancelled
 
 
@@ -165,7 +165,7 @@ def test_an_order_of_250_lines_is_read_whole(shop, channel):
     mapped = orders_of(channel.fetch_orders(None))[str(order.id)]
 
     assert len(mapped.lines) == 250
-    assert all("fulfillment_order_line_items" in l.channel_data for l in mapped.lines)
+    assert all("fulfillment_order_line_items" in x.channel_data for x in mapped.lines)
     assert shop.requests["FbsOrderLines"] >= 1 and shop.requests["FbsFulfillmentOrderLines"] >= 1
 
 
@@ -202,7 +202,7 @@ def test_a_parcel_already_on_the_order_is_not_fulfilled_again(shop, channel):
     push = push_for(order, [TrackingLine(line_id=only.line_id, sku=only.sku, quantity=1)])
     shop.lose_next_answer("FbsFulfillmentCreate")
 
-    with pytest.raises(Exception):  # the answer is lost: a retriable error
+    with pytest.raises(RetriableError):  # the answer is lost
         channel.push_tracking(push)
     again = channel.push_tracking(push)
 
