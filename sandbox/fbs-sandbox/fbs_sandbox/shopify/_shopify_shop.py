@@ -17,7 +17,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -191,10 +191,15 @@ class Shop:
     # -- time -----------------------------------------------------------------------
 
     def _now(self) -> datetime:
-        """Strictly increasing whole seconds are not needed: Shopify stamps to the second."""
+        """Now, to the second, as Shopify stamps ``updatedAt``."""
         now = datetime.now(UTC).replace(microsecond=0)
         self._last_stamp = max(now, self._last_stamp)
         return self._last_stamp
+
+    def _touch(self, order: Order) -> None:
+        """Mark ``order`` changed: a later ``updatedAt`` than it had (a second at least)."""
+        order.updated_at = max(self._now(), order.updated_at + timedelta(seconds=1))
+        self._last_stamp = max(self._last_stamp, order.updated_at)
 
     # -- Python API -----------------------------------------------------------------
 
@@ -278,7 +283,7 @@ class Shop:
                         line.remaining -= cut
                         line.total -= cut
                         removed -= cut
-            order.updated_at = self._now()
+            self._touch(order)
 
     def cancel(self, order_id: int, *, refund: bool = True) -> None:
         """``orderCancel``: the order is cancelled (and refunded), its fulfillment orders closed."""
@@ -291,7 +296,7 @@ class Shop:
             for fo in self.order_fulfillment_orders(order_id):
                 if fo.status in ("OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED"):
                     fo.status = "CLOSED"
-            order.updated_at = self._now()
+            self._touch(order)
 
     def hold(self, order_id: int, reason: str = "OTHER", notes: str = "") -> None:
         """``fulfillmentOrderHold`` on each open fulfillment order of the order."""
@@ -300,7 +305,7 @@ class Shop:
                 if fo.status == "OPEN":
                     fo.status = "ON_HOLD"
                     fo.holds.append({"reason": reason, "reasonNotes": notes or None})
-            self.orders[order_id].updated_at = self._now()
+            self._touch(self.orders[order_id])
 
     def move(self, order_id: int, location: str) -> None:
         """``fulfillmentOrderMove``: open fulfillment orders go to another location."""
@@ -309,7 +314,7 @@ class Shop:
             for fo in self.order_fulfillment_orders(order_id):
                 if fo.status == "OPEN":
                     fo.location_id = target
-            self.orders[order_id].updated_at = self._now()
+            self._touch(self.orders[order_id])
 
     # -- mutations ------------------------------------------------------------------
 
@@ -393,7 +398,7 @@ class Shop:
                 notify_customer=bool(fulfillment.get("notifyCustomer")),
             )
             self.fulfillments[created.id] = created
-            self.orders[order_id].updated_at = self._now()
+            self._touch(self.orders[order_id])
             return {"fulfillment": self.render_fulfillment(created), "userErrors": []}
 
     def webhook_subscription_create(
