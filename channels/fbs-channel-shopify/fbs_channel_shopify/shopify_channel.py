@@ -42,7 +42,7 @@ from fbs_core.ratelimits import RateLimits
 from .shopify_client import ShopifyClient
 from .shopify_fulfil import Location, plan_fulfillment, tracking_input
 from .shopify_mapping import CHANNEL_ORDER, is_wanted, map_order, order_gid, parse_time
-from .shopify_options import SHOPIFY_COMPANIES, ShopifyOptions
+from .shopify_options import SHOPIFY_COMPANIES, Mode, ShopifyOptions
 from .shopify_webhooks import (
     ORDER_TOPICS,
     PRIVACY_TOPICS,
@@ -88,6 +88,11 @@ class ShopifyChannel(OrderSource, TrackingSink):
     ) -> None:
         super().__init__(name, options)
         self.options: ShopifyOptions = options
+        if options.mode is not Mode.merchant:
+            raise ValueError(
+                'mode = "fulfillment_service" is not available in this version of '
+                'fbs-channel-shopify; use mode = "merchant"'
+            )
         self.client = client or ShopifyClient(
             options.endpoint,
             options.access_token.get_secret_value(),
