@@ -330,12 +330,13 @@ def test_a_burst_of_500_orders_throttles_at_most_a_few_requests(shop, make_engin
         bucket_size=2000.0,
     )
     ids = [shop.add_order(lines=[line()], shipping=AUSTIN).id for _ in range(500)]
+    shop.bucket.drain()  # another process of the app just spent the bucket
 
     run(engine, 3)
 
     stored = orders(engine)
     assert sorted(stored[str(i)].status.value for i in ids) == ["completed"] * 500
-    assert len(shop.throttled) <= 5
+    assert 1 <= len(shop.throttled) <= 5
     waits = engine.runtime.channels["shop"].client.throttled_waits
     assert len(waits) == len(shop.throttled)
     for throttled, wait in zip(shop.throttled, waits, strict=True):
