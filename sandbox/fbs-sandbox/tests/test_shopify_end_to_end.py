@@ -345,3 +345,38 @@ def test_a_burst_of_500_orders_throttles_at_most_a_few_requests(shop, make_engin
         ]
         assert wait == pytest.approx(expected, abs=0.01)
     assert shop.duplicate_effects == 0
+
+
+def test_the_demo_store_runs_the_real_plugin(fbs_database_url):
+    spec_file("shopify/admin_2026-10.json.gz")
+    from fbs_sandbox.demo_data import PARTS, PlannedOrder
+    from fbs_sandbox.shopify.demo_store import ShopifyDemoStore
+
+    fakes.reset()
+    forget_shared_ledgers()
+    store = ShopifyDemoStore()
+    server = serve(store.app)
+    config = {
+        "scheduler": {"workers": 2, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.02},
+        "channels": {
+            "demo": {"type": store.channel_type, "options": store.channel_options(server.url)}
+        },
+        "suppliers": {"east": warehouse("07102", {"BP-D1210C": 10})},
+        "payments": {"card": {"type": "fake-payment"}},
+    }
+    engine = build_engine(fbs_database_url, config, load_entrypoints=True)
+    try:
+        planned = PlannedOrder(
+            ((PARTS["BP-D1210C"], 2),), dict(AUSTIN), {"email": "pat@example.com"}
+        )
+        external_id = store.place_order(planned)
+        run(engine, 3)
+        assert orders(engine)[external_id].status.value == "completed"
+        assert (store.tracking_pushes(), store.completed_orders()) == (1, 1)
+        assert store.duplicate_effects() == 0
+    finally:
+        engine.stop()
+        engine.db.dispose()
+        server.stop()
+        fakes.reset()
+        forget_shared_ledgers()
