@@ -43,6 +43,7 @@ from .shopify_client import ShopifyClient
 from .shopify_fulfil import Location, plan_fulfillment, tracking_input
 from .shopify_mapping import CHANNEL_ORDER, is_wanted, map_order, order_gid, parse_time
 from .shopify_options import SHOPIFY_COMPANIES, Mode, ShopifyOptions
+from .shopify_service import AssignmentStatus, has_shipped, order_node_of, rejection
 from .shopify_webhooks import (
     ORDER_TOPICS,
     PRIVACY_TOPICS,
@@ -88,11 +89,6 @@ class ShopifyChannel(OrderSource, TrackingSink):
     ) -> None:
         super().__init__(name, options)
         self.options: ShopifyOptions = options
-        if options.mode is not Mode.merchant:
-            raise ValueError(
-                'mode = "fulfillment_service" is not available in this version of '
-                'fbs-channel-shopify; use mode = "merchant"'
-            )
         self.client = client or ShopifyClient(
             options.endpoint,
             options.access_token.get_secret_value(),
@@ -121,7 +117,11 @@ class ShopifyChannel(OrderSource, TrackingSink):
         return f"shopify:{self.options.shop}"
 
     def check(self) -> None:
-        """Read the shop, then make sure ``location`` names one of its locations."""
+        """Read the shop, then make sure ``location`` names one of its locations.
+
+        In fulfillment-service mode only the shop is read: the first poll registers the
+        service if it is not there yet.
+        """
         shop = self.client.execute("FbsShop").data.get("shop") or {}
         domain = str(shop.get("myshopifyDomain") or "").lower()
         if domain and domain != self.options.shop:
@@ -129,7 +129,8 @@ class ShopifyChannel(OrderSource, TrackingSink):
                 f"the access token belongs to {domain}, not to {self.options.shop}",
                 code="wrong_shop",
             )
-        self.location()
+        if self.options.mode is Mode.merchant:
+            self.location()
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -141,7 +142,13 @@ class ShopifyChannel(OrderSource, TrackingSink):
         return [Location(str(n["id"]), str(n["name"])) for n in nodes or [] if n.get("id")]
 
     def location(self) -> Location:
-        """The configured location; a fatal error listing the shop's locations if none fits."""
+        """The location fbs fulfils: the configured one, or the service's own in that mode.
+
+        In merchant mode a location that fits no ``location`` is a fatal error listing the
+        shop's locations.
+        """
+        if self.options.mode is Mode.fulfillment_service:
+            return self.service_location()
         with self._location_lock:
             if self._location is not None:
                 return self._location
@@ -175,10 +182,44 @@ class ShopifyChannel(OrderSource, TrackingSink):
             self._location = match[0]
             return self._location
 
+    def service_location(self) -> Location:
+        """The location of fbs's fulfillment service, registering the service if needed."""
+        with self._location_lock:
+            if self._location is not None:
+                return self._location
+            name = self.options.service_name
+            shop = self.client.execute("FbsFulfillmentServices").data.get("shop") or {}
+            found = [
+                s for s in shop.get("fulfillmentServices") or [] if s.get("serviceName") == name
+            ]
+            if not found:
+                created = (
+                    self.client.execute("FbsFulfillmentServiceCreate", {"name": name}).data.get(
+                        "fulfillmentServiceCreate"
+                    )
+                    or {}
+                )
+                errors = created.get("userErrors") or []
+                if errors:
+                    text = "; ".join(str(e.get("message")) for e in errors)
+                    raise FatalError(f"Shopify refused to register the service {name!r}: {text}")
+                found = [created.get("fulfillmentService") or {}]
+            location = found[0].get("location") or {}
+            if not location.get("id"):
+                raise FatalError(f"the fulfillment service {name!r} has no location")
+            self._location = Location(str(location["id"]), str(location.get("name") or name))
+            return self._location
+
     # -- intake -------------------------------------------------------------------------
 
     def fetch_orders(self, cursor: str | None) -> OrderBatch:
-        """Return paid and cancelled orders updated since ``cursor`` (see the module doc)."""
+        """Return paid and cancelled orders updated since ``cursor`` (see the module doc).
+
+        In fulfillment-service mode, read the fulfillment orders routed to fbs instead
+        (:mod:`.shopify_service`).
+        """
+        if self.options.mode is Mode.fulfillment_service:
+            return self._fetch_assigned(cursor)
         parts = read_cursor(cursor)
         since, after, newest, upto = (parts[k] for k in ("since", "after", "newest", "upto"))
         if after is None and newest is not None:  # a new sweep, overlapping the last
@@ -207,6 +248,85 @@ class ShopifyChannel(OrderSource, TrackingSink):
         cursor_out = {"since": since, "after": after, "newest": newest, "upto": upto}
         backlog = upto is None or (newest is not None and _later(newest, upto))
         return OrderBatch(orders=tuple(found.values()), cursor=json.dumps(cursor_out), more=backlog)
+
+    def _fetch_assigned(self, cursor: str | None) -> OrderBatch:
+        """Answer the requests routed to fbs's location and return their orders."""
+        location = self.service_location()
+        found: dict[str, IncomingOrder | UnreadableOrder] = {}
+        pages, more = 0, False
+        for status in AssignmentStatus:
+            after = None
+            while True:
+                if pages >= self.options.max_pages_per_poll:
+                    more = status is not AssignmentStatus.accepted
+                    break
+                variables = {
+                    "first": self.options.page_size,
+                    "after": after,
+                    "status": status.value,
+                    "locationIds": [location.id],
+                }
+                connection = (
+                    self.client.execute("FbsAssignedFulfillmentOrders", variables).data.get(
+                        "assignedFulfillmentOrders"
+                    )
+                    or {}
+                )
+                pages += 1
+                for fo in connection.get("nodes") or []:
+                    mapped = self._answer(status, self._complete_assigned(fo))
+                    found[mapped.external_id] = mapped
+                page = connection.get("pageInfo") or {}
+                if not page.get("hasNextPage"):
+                    break
+                after = page.get("endCursor")
+            if more:
+                break
+        return OrderBatch(orders=tuple(found.values()), cursor=cursor, more=more)
+
+    def _complete_assigned(self, fo: dict[str, Any]) -> dict[str, Any]:
+        lines = fo.get("lineItems") or {}
+        nodes = list(lines.get("nodes") or [])
+        page = lines.get("pageInfo") or {}
+        while page.get("hasNextPage"):
+            data = self.client.execute(
+                "FbsAssignedLines", {"id": fo["id"], "after": page.get("endCursor")}
+            ).data.get("fulfillmentOrder")
+            connection = (data or {}).get("lineItems") or {}
+            nodes += connection.get("nodes") or []
+            page = connection.get("pageInfo") or {}
+        return {**fo, "lineItems": {"nodes": nodes}}
+
+    def _answer(
+        self, status: AssignmentStatus, fo: dict[str, Any]
+    ) -> IncomingOrder | UnreadableOrder:
+        """Accept or reject one routed fulfillment order; return its order for the core."""
+        mapped = map_order(order_node_of(fo))
+        if status is AssignmentStatus.requested:
+            refused = rejection(mapped)
+            if refused is None:
+                self._request("FbsAcceptFulfillmentRequest", fo, "Accepted by fbs.")
+            else:
+                reason, message = refused
+                self._request("FbsRejectFulfillmentRequest", fo, message[:255], reason=reason)
+        elif status is AssignmentStatus.cancellation_requested:
+            if has_shipped(fo):
+                self._request(
+                    "FbsRejectCancellationRequest", fo, "Part of this order has already shipped."
+                )
+            else:
+                self._request("FbsAcceptCancellationRequest", fo, "Cancelled by fbs.")
+                if isinstance(mapped, IncomingOrder):
+                    mapped = mapped.model_copy(update={"cancelled": True})
+        return mapped
+
+    def _request(self, operation: str, fo: Mapping[str, Any], message: str, **extra: str) -> None:
+        answer = self.client.execute(operation, {"id": fo["id"], "message": message, **extra})
+        payload = next(iter(answer.data.values()), None) or {}
+        errors = payload.get("userErrors") or []
+        if errors:  # already answered (a poll whose batch was lost): nothing more to do
+            text = "; ".join(str(e.get("message")) for e in errors)
+            self.log.warning("%s on %s: %s", operation, fo["id"], text)
 
     def _complete(self, node: dict[str, Any]) -> dict[str, Any]:
         """The order node with every line item and fulfillment order read (further pages)."""

@@ -45,6 +45,14 @@ DEFAULT_COSTS: dict[str, float] = {
     "FbsShop": 1,
     "FbsWebhookSubscriptions": 102,
     "FbsWebhookSubscriptionCreate": 10,
+    "FbsFulfillmentServices": 3,
+    "FbsFulfillmentServiceCreate": 10,
+    "FbsAssignedFulfillmentOrders": 330,
+    "FbsAssignedLines": 260,
+    "FbsAcceptFulfillmentRequest": 10,
+    "FbsRejectFulfillmentRequest": 10,
+    "FbsAcceptCancellationRequest": 10,
+    "FbsRejectCancellationRequest": 10,
 }
 """What each operation is expected to cost before its first answer says otherwise."""
 

@@ -171,6 +171,103 @@ mutation FbsWebhookSubscriptionCreate(
 """
 """Subscribe one topic to an HTTPS address."""
 
+FULFILLMENT_SERVICES = """
+query FbsFulfillmentServices {
+  shop { fulfillmentServices { id serviceName location { id name } } }
+}
+"""
+"""The shop's fulfillment services (fulfillment-service mode finds its own by name)."""
+
+FULFILLMENT_SERVICE_CREATE = """
+mutation FbsFulfillmentServiceCreate($name: String!) {
+  fulfillmentServiceCreate(name: $name, trackingSupport: true, inventoryManagement: false) {
+    fulfillmentService { id serviceName location { id name } }
+    userErrors { field message }
+  }
+}
+"""
+"""Register fbs as a fulfillment service, with a location of its own."""
+
+_ASSIGNED_LINE = f"id remainingQuantity totalQuantity lineItem {{ {_LINE_FIELDS} }}"
+
+ASSIGNED_FULFILLMENT_ORDERS = f"""
+query FbsAssignedFulfillmentOrders(
+  $first: Int!, $after: String, $status: FulfillmentOrderAssignmentStatus, $locationIds: [ID!]
+) {{
+  assignedFulfillmentOrders(
+    first: $first, after: $after, assignmentStatus: $status, locationIds: $locationIds
+  ) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      {_FULFILLMENT_ORDER_FIELDS}
+      order {{
+        id name createdAt updatedAt cancelledAt displayFinancialStatus
+        currencyCode email phone note
+        shippingAddress {{
+          firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone
+        }}
+        currentShippingPriceSet {{ {_MONEY} }}
+        currentTotalTaxSet {{ {_MONEY} }}
+        currentSubtotalPriceSet {{ {_MONEY} }}
+        currentTotalPriceSet {{ {_MONEY} }}
+      }}
+      lineItems(first: {ORDER_PAGE_LINES}) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {_ASSIGNED_LINE} }}
+      }}
+    }}
+  }}
+}}
+"""
+"""Fulfillment orders Shopify routed to fbs's location, by request status (service mode)."""
+
+ASSIGNED_LINES = f"""
+query FbsAssignedLines($id: ID!, $after: String) {{
+  fulfillmentOrder(id: $id) {{
+    id
+    lineItems(first: {LINE_PAGE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {_ASSIGNED_LINE} }}
+    }}
+  }}
+}}
+"""
+"""The rest of a routed fulfillment order's line items, with their order lines."""
+
+_FO_PAYLOAD = "fulfillmentOrder { id status requestStatus } userErrors { field message }"
+
+ACCEPT_FULFILLMENT_REQUEST = f"""
+mutation FbsAcceptFulfillmentRequest($id: ID!, $message: String) {{
+  fulfillmentOrderAcceptFulfillmentRequest(id: $id, message: $message) {{ {_FO_PAYLOAD} }}
+}}
+"""
+"""Take a fulfillment request (service mode)."""
+
+REJECT_FULFILLMENT_REQUEST = f"""
+mutation FbsRejectFulfillmentRequest(
+  $id: ID!, $message: String, $reason: FulfillmentOrderRejectionReason
+) {{
+  fulfillmentOrderRejectFulfillmentRequest(id: $id, message: $message, reason: $reason) {{
+    {_FO_PAYLOAD}
+  }}
+}}
+"""
+"""Turn a fulfillment request down with a reason (service mode)."""
+
+ACCEPT_CANCELLATION_REQUEST = f"""
+mutation FbsAcceptCancellationRequest($id: ID!, $message: String) {{
+  fulfillmentOrderAcceptCancellationRequest(id: $id, message: $message) {{ {_FO_PAYLOAD} }}
+}}
+"""
+"""Agree to stop a fulfillment order nothing of which has shipped (service mode)."""
+
+REJECT_CANCELLATION_REQUEST = f"""
+mutation FbsRejectCancellationRequest($id: ID!, $message: String) {{
+  fulfillmentOrderRejectCancellationRequest(id: $id, message: $message) {{ {_FO_PAYLOAD} }}
+}}
+"""
+"""Refuse to stop a fulfillment order that has already shipped (service mode)."""
+
 DOCUMENTS: dict[str, str] = {
     "FbsOrders": ORDERS,
     "FbsOrderLines": ORDER_LINES,
@@ -182,5 +279,13 @@ DOCUMENTS: dict[str, str] = {
     "FbsShop": SHOP,
     "FbsWebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,
     "FbsWebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
+    "FbsFulfillmentServices": FULFILLMENT_SERVICES,
+    "FbsFulfillmentServiceCreate": FULFILLMENT_SERVICE_CREATE,
+    "FbsAssignedFulfillmentOrders": ASSIGNED_FULFILLMENT_ORDERS,
+    "FbsAssignedLines": ASSIGNED_LINES,
+    "FbsAcceptFulfillmentRequest": ACCEPT_FULFILLMENT_REQUEST,
+    "FbsRejectFulfillmentRequest": REJECT_FULFILLMENT_REQUEST,
+    "FbsAcceptCancellationRequest": ACCEPT_CANCELLATION_REQUEST,
+    "FbsRejectCancellationRequest": REJECT_CANCELLATION_REQUEST,
 }
 """Operation name → document: everything the channel may send."""

@@ -57,6 +57,8 @@ class ShopifyOptions(BaseModel):
     """Seconds to wait for Shopify on each call."""
     mode: Mode = Mode.merchant
     """``merchant`` (default) or ``fulfillment_service``."""
+    service_name: str = Field(default="fbs", min_length=1, max_length=255)
+    """In fulfillment-service mode: the name fbs registers its service (and location) under."""
     overlap_seconds: int = Field(default=300, ge=0, le=86_400)
     """Each sweep re-reads orders updated this long before the cursor, so orders that
     share a timestamp or changed while a poll was paging are never lost."""

@@ -380,3 +380,31 @@ def test_the_demo_store_runs_the_real_plugin(fbs_database_url):
         server.stop()
         fakes.reset()
         forget_shared_ledgers()
+
+
+def test_fulfillment_service_mode_takes_routed_orders_and_answers_requests(shop, make_engine):
+    engine = make_engine(mode="fulfillment_service", location=None)
+    engine.runtime.channels["shop"].service_location()
+    toronto = {**AUSTIN, "city": "Toronto", "state": "ON", "postcode": "M5H 1A1", "country": "CA"}
+    good = shop.add_order(lines=[line(quantity=2)], shipping=AUSTIN)
+    abroad = shop.add_order(lines=[line()], shipping=toronto)
+    mine = shop.add_order(lines=[line()], shipping=AUSTIN)  # never routed to fbs
+    for order in (good, abroad):
+        shop.shop.route_to_service(order.id, "fbs")
+
+    run(engine, 3)
+
+    stored = orders(engine)
+    assert stored[str(good.id)].status.value == "completed"
+    assert (stored[str(abroad.id)].status.value, stored[str(abroad.id)].hold_reason) == (
+        "rejected",
+        "non_us_destination",
+    )
+    assert str(mine.id) not in stored
+    [fo] = shop.shop.order_fulfillment_orders(good.id)
+    assert (fo.request_status, fo.status) == ("ACCEPTED", "CLOSED")
+    assert [fo.request_status for fo in shop.shop.order_fulfillment_orders(abroad.id)] == [
+        "REJECTED"
+    ]
+    [fulfillment] = shop.fulfillments(good.id)
+    assert [q for _, q in fulfillment.lines] == [2]

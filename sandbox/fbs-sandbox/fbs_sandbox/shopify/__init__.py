@@ -11,7 +11,10 @@ and no ``data``. Resolvers read an in-memory shop (:mod:`._shopify_shop`). What 
   ``financial_status:``; ``order(id)``, ``fulfillmentOrder(id)``, ``locations``, ``shop``,
   ``webhookSubscriptions``;
 * ``fulfillmentCreate`` (with Shopify's userErrors for unfulfillable fulfillment orders
-  and over-quantities) and ``webhookSubscriptionCreate``.
+  and over-quantities) and ``webhookSubscriptionCreate``;
+* the fulfillment-service flow: ``shop.fulfillmentServices``, ``fulfillmentServiceCreate``
+  (a service with a location of its own), ``assignedFulfillmentOrders(assignmentStatus,
+  locationIds)``, and accepting or rejecting fulfillment and cancellation requests.
 
 A root field of the schema that is not served answers a GraphQL error naming it.
 
@@ -24,7 +27,8 @@ password)"}`` otherwise). Webhooks are signed with ``X-Shopify-Hmac-Sha256``
 (shopify.dev, "Verify webhook deliveries").
 
 Shop data changes through the Python API (``add_order``, ``edit_quantity``, ``cancel``,
-``hold``, ``move``); faults through ``fail_next`` and ``lose_next_answer``.
+``hold``, ``move``, ``route_to_service``, ``request_cancellation``); faults through
+``fail_next`` and ``lose_next_answer``.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ from starlette.routing import Route
 
 from ._shopify_cost import MAX_QUERY_COST, LeakyBucket, actual_cost, requested_cost
 from ._shopify_schema import API_VERSION, admin_schema
-from ._shopify_shop import Order, Shop, gid, number_of
+from ._shopify_shop import Order, Shop, connection, gid, number_of
 
 __all__ = ["API_VERSION", "ShopifyImitation", "webhook_signature"]
 
@@ -336,7 +340,28 @@ class ShopifyImitation:
                 "id": gid("Shop", 1),
                 "name": shop.domain.split(".")[0],
                 "myshopifyDomain": shop.domain,
+                "fulfillmentServices": lambda _i: [
+                    shop.render_service(n) for n in sorted(shop.services)
+                ],
             },
+            "assignedFulfillmentOrders": lambda _i, **args: connection(
+                shop.assigned(args.get("assignmentStatus"), args.get("locationIds")),
+                shop.render_fulfillment_order,
+                args,
+            ),
+            "fulfillmentServiceCreate": lambda _i, name, **_: shop.fulfillment_service_create(name),
+            "fulfillmentOrderAcceptFulfillmentRequest": lambda _i, id, **_: shop.answer_request(
+                id, "accept"
+            ),
+            "fulfillmentOrderRejectFulfillmentRequest": lambda _i, id, **_: shop.answer_request(
+                id, "reject"
+            ),
+            "fulfillmentOrderAcceptCancellationRequest": lambda _i, id, **_: shop.answer_request(
+                id, "accept_cancellation"
+            ),
+            "fulfillmentOrderRejectCancellationRequest": lambda _i, id, **_: shop.answer_request(
+                id, "reject_cancellation"
+            ),
             "webhookSubscriptions": lambda _i, **args: _subscriptions(shop, args),
             "fulfillmentCreate": lambda _i, fulfillment, message=None: shop.fulfillment_create(
                 fulfillment
@@ -349,8 +374,6 @@ class ShopifyImitation:
 
     def _orders(self, _info: Any, **args: Any) -> dict[str, Any]:
         shop = self.shop
-        from ._shopify_shop import connection
-
         chosen = [o for o in shop.orders.values() if _matches(o, args.get("query") or "")]
         sort = args.get("sortKey") or "ID"
         keyed = {
@@ -398,8 +421,6 @@ def _matches(order: Order, query: str) -> bool:
 
 
 def _locations(shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
-    from ._shopify_shop import connection
-
     items = sorted(shop.locations.items())
     return connection(
         items,
@@ -415,8 +436,6 @@ def _locations(shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _subscriptions(shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
-    from ._shopify_shop import connection
-
     return connection(
         sorted(shop.subscriptions.items()),
         lambda item: dict(item[1]),

@@ -183,6 +183,8 @@ class Shop:
         self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
         self.fulfillments: dict[int, Fulfillment] = {}
         self.subscriptions: dict[int, dict[str, Any]] = {}
+        self.services: dict[int, dict[str, Any]] = {}
+        """Fulfillment services by id: ``serviceName`` and ``location_id``."""
         self._order_numbers = itertools.count(1001)
         self._last_stamp = datetime(2000, 1, 1, tzinfo=UTC)
         self.duplicate_effects = 0
@@ -422,6 +424,107 @@ class Shop:
             }
             return {"webhookSubscription": dict(self.subscriptions[number]), "userErrors": []}
 
+    # -- fulfillment services ---------------------------------------------------------
+
+    def fulfillment_service_create(self, name: str) -> dict[str, Any]:
+        """``fulfillmentServiceCreate``: a service and a location of its own."""
+        with self._lock:
+            if any(s["serviceName"] == name for s in self.services.values()):
+                return _user_error(["name"], "Name has already been taken")
+            location_id = next(self._ids)
+            self.locations[location_id] = name
+            number = next(self._ids)
+            self.services[number] = {"serviceName": name, "location_id": location_id}
+            return {"fulfillmentService": self.render_service(number), "userErrors": []}
+
+    def render_service(self, number: int) -> dict[str, Any]:
+        """A ``FulfillmentService``."""
+        service = self.services[number]
+        location_id = service["location_id"]
+        return {
+            "id": gid("FulfillmentService", number),
+            "serviceName": service["serviceName"],
+            "handle": service["serviceName"].lower().replace(" ", "-"),
+            "location": {"id": gid("Location", location_id), "name": self.locations[location_id]},
+        }
+
+    def route_to_service(self, order_id: int, service_name: str) -> None:
+        """Route the order's open fulfillment orders to a service, as a fulfillment request."""
+        with self._lock:
+            service = next(s for s in self.services.values() if s["serviceName"] == service_name)
+            for fo in self.order_fulfillment_orders(order_id):
+                if fo.status == "OPEN":
+                    fo.location_id = service["location_id"]
+                    fo.request_status = "SUBMITTED"
+            self._touch(self.orders[order_id])
+
+    def request_cancellation(self, order_id: int) -> None:
+        """The merchant asks the service to stop the order's fulfillment orders."""
+        with self._lock:
+            for fo in self.order_fulfillment_orders(order_id):
+                if fo.request_status in ("SUBMITTED", "ACCEPTED"):
+                    fo.request_status = "CANCELLATION_REQUESTED"
+            self._touch(self.orders[order_id])
+
+    def assigned(
+        self, status: str | None, location_ids: list[str] | None
+    ) -> list[FulfillmentOrder]:
+        """Fulfillment orders at service locations, by ``FulfillmentOrderAssignmentStatus``."""
+        service_locations = {s["location_id"] for s in self.services.values()}
+        wanted = {number_of(i, "Location") for i in location_ids} if location_ids else None
+        by_status = {
+            "FULFILLMENT_REQUESTED": lambda fo: fo.request_status == "SUBMITTED",
+            "FULFILLMENT_ACCEPTED": lambda fo: (
+                fo.request_status == "ACCEPTED" and fo.status in ("OPEN", "IN_PROGRESS")
+            ),
+            "CANCELLATION_REQUESTED": lambda fo: fo.request_status == "CANCELLATION_REQUESTED",
+            "FULFILLMENT_UNSUBMITTED": lambda fo: fo.request_status == "UNSUBMITTED",
+        }
+        test = by_status.get(status or "", lambda fo: True)
+        return sorted(
+            (
+                fo
+                for fo in self.fulfillment_orders.values()
+                if fo.location_id in service_locations
+                and (wanted is None or fo.location_id in wanted)
+                and test(fo)
+            ),
+            key=lambda fo: fo.id,
+        )
+
+    def answer_request(self, fo_gid: str, action: str) -> dict[str, Any]:
+        """Accept or reject a fulfillment or cancellation request, as Shopify allows."""
+        with self._lock:
+            fo = self.fulfillment_orders.get(number_of(fo_gid, "FulfillmentOrder") or -1)
+            if fo is None:
+                return _user_error(["id"], "Fulfillment order does not exist.")
+            expected, new_request, new_status = {
+                "accept": ("SUBMITTED", "ACCEPTED", "IN_PROGRESS"),
+                "reject": ("SUBMITTED", "REJECTED", fo.status),
+                "accept_cancellation": (
+                    "CANCELLATION_REQUESTED",
+                    "CANCELLATION_ACCEPTED",
+                    "CLOSED",
+                ),
+                "reject_cancellation": (
+                    "CANCELLATION_REQUESTED",
+                    "CANCELLATION_REJECTED",
+                    fo.status,
+                ),
+            }[action]
+            if fo.request_status != expected:
+                return _user_error(
+                    ["id"],
+                    f"Cannot {action.replace('_', ' ')} a fulfillment order whose request "
+                    f"status is {fo.request_status.lower()}.",
+                )
+            fo.request_status, fo.status = new_request, new_status
+            self._touch(self.orders[fo.order_id])
+            return {
+                "fulfillmentOrder": self.render_fulfillment_order(fo),
+                "userErrors": [],
+            }
+
     # -- rendering ------------------------------------------------------------------
 
     def render_order(self, order: Order) -> dict[str, Any]:
@@ -507,6 +610,7 @@ class Shop:
                 for i, h in enumerate(fo.holds)
             ],
             "lineItems": lambda _info, **args: connection(fo.lines, self.render_fo_line, args),
+            "order": lambda _info: self.render_order(self.orders[fo.order_id]),
         }
 
     def render_fo_line(self, line: FulfillmentOrderLine) -> dict[str, Any]:
