@@ -299,3 +299,29 @@ def test_subscribe_creates_the_order_webhooks_once(shop, channel):
         "ORDERS_UPDATED",
     ]
     assert json.dumps(TOKEN) not in json.dumps(list(shop.shop.subscriptions.values()))
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(500, "upstream_unavailable"), (502, "upstream_unavailable"), (429, "rate_limited")],
+)
+def test_http_failures_are_retriable_errors(shop, channel, status, code):
+    shop.fail_next(status)
+
+    with pytest.raises(RetriableError) as caught:
+        channel.fetch_orders(None)
+
+    assert caught.value.code == code
+
+
+def test_a_bucket_that_stays_empty_ends_in_a_retriable_error_with_the_wait(shop, make_channel):
+    channel = make_channel()
+    channel.client._sleep = lambda seconds: shop.bucket.drain()  # someone else keeps spending
+
+    shop.bucket.drain()
+    with pytest.raises(RetriableError) as caught:
+        channel.check()
+
+    assert caught.value.code == "rate_limited"
+    assert caught.value.retry_after is not None and caught.value.retry_after > 0
+    assert len(shop.throttled) >= 5  # the first try and four more, then it gives up

@@ -270,19 +270,15 @@ def test_webhooks_forged_refused_signed_polled_and_redact_erases_but_keeps_money
         engine.tick()
         assert str(second.id) not in orders(engine)
 
-        signed = shop.send_webhook(
-            f"{server.url}/webhooks/shop",
-            topic="orders/paid",
-            order_id=second.id,
-            secret=HOOK_SECRET,
-            webhook_id="w-1",
-        )
+        engine.runtime.channels["shop"].subscribe(f"{server.url}/webhooks/shop")
+        [signed] = shop.deliver("orders/paid", order_id=second.id, secret=HOOK_SECRET)
+        signed_id = signed.request.headers["X-Shopify-Webhook-Id"]
         repeat = shop.send_webhook(
             f"{server.url}/webhooks/shop",
             topic="orders/paid",
             order_id=second.id,
             secret=HOOK_SECRET,
-            webhook_id="w-1",
+            webhook_id=signed_id,
         )
         assert (signed.status_code, signed.json()["poll_now"]) == (200, True)
         assert (repeat.status_code, repeat.json()["poll_now"]) == (200, False)

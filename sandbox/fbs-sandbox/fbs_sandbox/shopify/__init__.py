@@ -207,6 +207,19 @@ class ShopifyImitation:
         }
         return httpx.post(url, content=body, headers=headers, timeout=timeout)
 
+    def deliver(self, topic: str, *, order_id: int, secret: str) -> list[httpx.Response]:
+        """Send ``topic`` (``orders/paid``) about an order to every subscription of it.
+
+        Subscriptions are what ``webhookSubscriptionCreate`` made; their topic is the enum
+        (``ORDERS_PAID``), the delivery's ``X-Shopify-Topic`` header the path form.
+        """
+        enum = topic.upper().replace("/", "_")
+        with self.shop._lock:
+            uris = [s["uri"] for s in self.shop.subscriptions.values() if s["topic"] == enum]
+        return [
+            self.send_webhook(uri, topic=topic, secret=secret, order_id=order_id) for uri in uris
+        ]
+
     # -- HTTP ---------------------------------------------------------------------------
 
     def _take_fault(self, operation: str | None) -> _Fault | None:
