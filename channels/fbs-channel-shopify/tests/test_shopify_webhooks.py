@@ -136,3 +136,28 @@ api_base_url = "{shop.url}"
     assert len(shop.shop.subscriptions) == 3
     refused = runner.invoke(main, [*args[:-1], "http://insecure.example.com"])
     assert refused.exit_code == 2 and "https://" in refused.output
+
+
+def test_fbs_check_lists_the_shops_locations_when_location_is_wrong(shop, tmp_path, monkeypatch):
+    config = tmp_path / "fbs.toml"
+    config.write_text(
+        f"""
+database_url = "sqlite:///{tmp_path / "fbs.db"}"
+[channels.my-shop]
+type = "shopify"
+[channels.my-shop.options]
+shop = "{SHOP}"
+access_token = {{ env = "SHOPIFY_TOKEN" }}
+location = "Back room"
+api_base_url = "{shop.url}"
+"""
+    )
+    monkeypatch.setenv("SHOPIFY_TOKEN", TOKEN)
+    monkeypatch.setenv("COLUMNS", "400")
+
+    result = CliRunner().invoke(main, ["--config", str(config), "check"])
+
+    assert result.exit_code in (1, 2), result.output
+    text = " ".join(result.output.split())
+    assert "location 'Back room' is not one of the shop's locations" in text
+    assert "'Drop-ship warehouse' (id 1001)" in text and "'Shop floor' (id 1002)" in text

@@ -12,7 +12,10 @@ Specified here (the issue's "What must be shown"):
 * a forged webhook gets 401 and changes nothing; a signed one polls at once;
   ``customers/redact`` on the app-level endpoint erases the buyer and keeps the money;
 * a burst of 500 orders throttles at most a few requests, each retried after the wait
-  the bucket advertised (slow).
+  the bucket advertised (slow);
+* in fulfillment-service mode only routed orders come in: a request fbs can fill is
+  accepted and fulfilled from the service's location, a non-US one rejected on both sides;
+* the demo's Shopify store runs the real plugin.
 """
 
 from __future__ import annotations
