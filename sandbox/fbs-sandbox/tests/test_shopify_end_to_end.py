@@ -15,6 +15,7 @@ Specified here (the issue's "What must be shown"):
   the bucket advertised (slow);
 * in fulfillment-service mode only routed orders come in: a request fbs can fill is
   accepted and fulfilled from the service's location, a non-US one rejected on both sides;
+* a fulfillment order on hold in Shopify holds the order with the reason, not retried;
 * the demo's Shopify store runs the real plugin.
 """
 
@@ -407,3 +408,16 @@ def test_fulfillment_service_mode_takes_routed_orders_and_answers_requests(shop,
     ]
     [fulfillment] = shop.fulfillments(good.id)
     assert [q for _, q in fulfillment.lines] == [2]
+
+
+def test_a_fulfillment_order_on_hold_holds_the_order_with_the_reason(shop, make_engine):
+    engine = make_engine(suppliers={"east": warehouse("07102", {"BRK-PAD-F": 5})})
+    order = shop.add_order(lines=[line()], shipping=AUSTIN)
+    shop.shop.hold(order.id, "INCORRECT_ADDRESS", "buyer is checking the street")
+
+    run(engine, 3)
+
+    stored = orders(engine)[str(order.id)]
+    assert (stored.status.value, stored.hold_reason) == ("held", "shopify_fulfillment_blocked")
+    assert "on hold (INCORRECT_ADDRESS (buyer is checking the street))" in stored.hold_message
+    assert shop.requests["FbsFulfillmentCreate"] == 0
