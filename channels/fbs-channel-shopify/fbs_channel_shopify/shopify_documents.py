@@ -39,7 +39,7 @@ query FbsOrders($first: Int!, $after: String, $query: String) {{
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
-      id name createdAt updatedAt cancelledAt displayFinancialStatus
+      id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
       currencyCode email phone note
       shippingAddress {{
         firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone

@@ -192,8 +192,15 @@ def _line(
 
 
 def is_wanted(node: Mapping[str, Any]) -> bool:
-    """Whether a node is an order fbs reads: paid, or stopped (cancelled, refunded, voided)."""
+    """Whether a node is an order fbs reads: paid, or stopped (cancelled, refunded, voided).
+
+    An order already fulfilled in full is left out: its goods have gone (fulfilled by fbs,
+    whose records already say so, or by the merchant before fbs saw it, when buying them
+    again would ship them twice).
+    """
     status = node.get("displayFinancialStatus")
+    if node.get("displayFulfillmentStatus") == "FULFILLED" and not node.get("cancelledAt"):
+        return False
     return bool(node.get("cancelledAt")) or status in PAID or status in STOPPED
 
 

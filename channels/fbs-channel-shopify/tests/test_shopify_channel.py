@@ -325,3 +325,22 @@ def test_a_bucket_that_stays_empty_ends_in_a_retriable_error_with_the_wait(shop,
     assert caught.value.code == "rate_limited"
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
     assert len(shop.throttled) >= 5  # the first try and four more, then it gives up
+
+
+def test_an_order_fulfilled_in_full_is_not_read(shop, channel):
+    order = shop.add_order(lines=[line()], shipping=AUSTIN)
+    only = orders_of(channel.fetch_orders(None))[str(order.id)].lines[0]
+    channel.push_tracking(
+        push_for(order, [TrackingLine(line_id=only.line_id, sku=only.sku, quantity=1)])
+    )
+    fulfilled_before_fbs = shop.add_order(lines=[line()], shipping=AUSTIN)
+    [fo] = shop.shop.order_fulfillment_orders(fulfilled_before_fbs.id)
+    shop.shop.fulfillment_create(
+        {
+            "lineItemsByFulfillmentOrder": [
+                {"fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{fo.id}"}
+            ]
+        }
+    )
+
+    assert orders_of(channel.fetch_orders(None)) == {}

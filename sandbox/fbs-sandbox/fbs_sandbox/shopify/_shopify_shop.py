@@ -544,6 +544,7 @@ class Shop:
             "cancelledAt": stamp(order.cancelled_at) if order.cancelled_at else None,
             "closed": order.closed,
             "displayFinancialStatus": order.financial_status,
+            "displayFulfillmentStatus": self.fulfillment_status(order),
             "currencyCode": cur,
             "email": order.email,
             "phone": order.phone,
@@ -565,6 +566,18 @@ class Shop:
                 if f.order_id == order.id
             ][: args.get("first") or 250],
         }
+
+    def fulfillment_status(self, order: Order) -> str:
+        """``OrderDisplayFulfillmentStatus``: how much of the order has been fulfilled."""
+        lines = [li for fo in self.order_fulfillment_orders(order.id) for li in fo.lines]
+        done = sum(
+            q for f in self.fulfillments.values() if f.order_id == order.id for _, q in f.lines
+        )
+        if done == 0:
+            return "UNFULFILLED"
+        if all(li.remaining == 0 for li in lines):
+            return "FULFILLED"
+        return "PARTIALLY_FULFILLED"
 
     def render_line(self, item: LineItem) -> dict[str, Any]:
         """A ``LineItem`` (its order's currency is the shop's, USD)."""
