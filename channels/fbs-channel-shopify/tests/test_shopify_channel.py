@@ -317,6 +317,7 @@ def test_http_failures_are_retriable_errors(shop, channel, status, code):
 def test_a_bucket_that_stays_empty_ends_in_a_retriable_error_with_the_wait(shop, make_channel):
     channel = make_channel()
     channel.client._sleep = lambda seconds: shop.bucket.drain()  # someone else keeps spending
+    shop.bucket.restore_rate = 0.01  # and the bucket barely refills meanwhile
 
     shop.bucket.drain()
     with pytest.raises(RetriableError) as caught:
