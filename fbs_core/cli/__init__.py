@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "orders": ("orders_cmd", "List, inspect, approve, cancel and retry orders."),
     "plugins": ("plugins_cmd", "List plugins with their distribution, types, hooks and failures."),
     "db": ("db_cmd", "Manage the fbs database."),
+    "channels": ("channels_cmd", "Set up a channel's store: subscribe its webhooks to fbs."),
     "demo": (
         "demo_cmd",
         "Run fbs end to end on 127.0.0.1: a store, Stripe and three warehouses.",
