@@ -70,8 +70,8 @@ DEMO_BACKENDS = ("sqlite", "postgresql")
     "channels",
     multiple=True,
     metavar="TYPE",
-    help="A store to sell on: woocommerce (the default), or any channel type whose "
-    "imitation the sandbox has; repeat it for one store of each, sharing the orders.",
+    help="A store to sell on: woocommerce (the default), shopify or ebay; repeat it for "
+    "one store of each, sharing the orders.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 def command(

@@ -84,6 +84,7 @@ class WooCommerceDemoStore:
 
 DEMO_STORES: dict[str, str] = {
     "woocommerce": "fbs_sandbox.demo_stores:WooCommerceDemoStore",
+    "shopify": "fbs_sandbox.shopify.demo_store:ShopifyDemoStore",
     "ebay": "fbs_sandbox.ebay.demo_store:EbayDemoStore",
 }
 """Channel type → ``module:class`` of its demo store, imported only when chosen."""

@@ -282,4 +282,31 @@ def test_a_channel_without_a_demo_store_is_a_usage_error_naming_those_there_are(
     result = fbs("demo", "--channel", "magento")
 
     assert result.exit_code == 2
-    assert "'magento' has no demo store; choose from woocommerce, ebay" in result.output
+    assert "'magento' has no demo store; choose from woocommerce, shopify, ebay" in result.output
+
+
+def test_a_mixed_demo_runs_each_store_through_its_own_plugin(tmp_path: Path) -> None:
+    result = fbs(
+        "demo",
+        "--channel",
+        "woocommerce",
+        "--channel",
+        "shopify",
+        "--channel",
+        "ebay",
+        "--orders",
+        "9",
+        "--json",
+        "--dir",
+        str(tmp_path / "mixed"),
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["checks"] and all(report["checks"].values()), report["checks"]
+    config = load_settings(tmp_path / "mixed" / "fbs.toml")
+    assert {name: c.type for name, c in config.channels.items()} == {
+        "demo-woocommerce": "woocommerce",
+        "demo-shopify": "shopify",
+        "demo-ebay": "ebay",
+    }

@@ -5,7 +5,8 @@ Specified here (the issue's "What must be shown"):
 * a partial shipment (two warehouses, two parcels) fulfils only each parcel's lines;
 * a lost ``fulfillmentCreate`` answer, retried, leaves one fulfillment;
 * an order whose quantity is lowered after import is bought and charged at the new
-  quantity; one cancelled upstream before its purchase order is never charged, and one
+  quantity; lowered after its purchase order, the units no longer wanted are stopped at the
+  warehouse and refunded, and only the rest is fulfilled; one cancelled upstream before its purchase order is never charged, and one
   cancelled after it has the purchase order cancelled and the charge refunded;
 * bad input (a non-US address, a line without SKU, a 255-character SKU, a gift card
   line, 250 lines) ends rejected or held with a reason, and the poll goes on;
@@ -184,6 +185,37 @@ def test_a_quantity_lowered_after_import_is_bought_and_charged_as_lowered(shop, 
     assert [q for _, q in fulfilment.lines] == [1]
     [purchase] = shared_ledger("default").effects("purchase_order")
     assert [(x["sku"], x["quantity"]) for x in purchase.payload["lines"]] == [("BRK-PAD-F", 1)]
+
+
+def test_a_quantity_lowered_after_the_purchase_order_is_stopped_at_the_warehouse_and_refunded(
+    shop, make_engine
+):
+    engine = make_engine(
+        suppliers={"east": warehouse("07102", {"BRK-PAD-F": 5}, ship_immediately=False)}
+    )
+    order = shop.add_order(lines=[line(quantity=3)], shipping=AUSTIN)
+    run(engine, 2)
+    assert orders(engine)[str(order.id)].status.value == "ordered"
+
+    shop.shop.edit_quantity(order.id, 0, 1)
+    run(engine, 3)
+
+    stored = detail(engine, str(order.id))
+    assert [
+        (x.quantity, x.cancelled_quantity, x.upstream_quantity) for x in stored.order.lines
+    ] == [(3, 2, 1)]
+    ledger = shared_ledger("default")
+    [cancel] = ledger.effects("po_cancel")
+    assert cancel.payload == {"keep": {"BRK-PAD-F": 1}}
+    [refund] = ledger.effects("refund")
+    [po] = stored.purchase_orders
+    unit = po.lines[0]["unit_cost_cents"] + po.lines[0]["core_charge_cents"]
+    assert refund.payload["amount_cents"] == 2 * unit + po.tax_cents * 2 // 3
+    fakes.ship(ledger, "east", po.po_number)
+    run(engine, 3)
+    assert orders(engine)[str(order.id)].status.value == "completed"
+    [fulfilment] = shop.fulfillments(order.id)
+    assert [q for _, q in fulfilment.lines] == [1]
 
 
 def test_an_order_cancelled_upstream_before_its_purchase_order_is_never_charged(shop, make_engine):
