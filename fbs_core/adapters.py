@@ -186,6 +186,15 @@ class OrderSource(Adapter):
         Called once per order after fbs accepts it. Must be harmless if repeated.
         """
 
+    def subscribe(self, url: str) -> list[tuple[str, str]]:
+        """Subscribe the store's order webhooks to ``url`` (``fbs channels subscribe``).
+
+        Must be idempotent: running it again creates nothing new. Returns (topic,
+        outcome) pairs to show, e.g. ``("orders/paid", "created")``. The default says the
+        channel cannot do it.
+        """
+        raise NotImplementedError
+
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookResult:
         """Verify and interpret one POSTed delivery; the default refuses all of them.
 

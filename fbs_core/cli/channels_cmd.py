@@ -1,9 +1,9 @@
 """``fbs channels``: what a channel instance can set up on its store.
 
 ``fbs channels subscribe <instance> --url https://…`` asks the channel to subscribe its
-store's order webhooks to fbs's address. A channel offers this by having a
-``subscribe(url)`` method returning ``(topic, outcome)`` pairs; it must be idempotent, so
-running the command again creates nothing new.
+store's order webhooks to fbs's address through ``OrderSource.subscribe(url)``, which
+returns ``(topic, outcome)`` pairs and is idempotent, so running the command again
+creates nothing new.
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ def subscribe(obj: CliContext, instance: str, url: str) -> None:
     if channel is None:
         names = ", ".join(sorted(channels)) or "none"
         raise UserError(f"no enabled channel named {instance!r}; channels: {names}")
-    make = getattr(channel, "subscribe", None)
-    if not callable(make):
-        raise UserError(f"channel {instance!r} cannot subscribe webhooks from fbs")
     if not url.startswith("https://"):
         raise UserError("--url must be an https:// address the store can reach")
     try:
-        outcome = make(url)
+        outcome = channel.subscribe(url)
+    except NotImplementedError:
+        raise UserError(f"channel {instance!r} cannot subscribe webhooks from fbs") from None
     except AdapterError as exc:
         raise UserError(f"{instance}: {exc.code}: {exc.message}") from None
     for topic, state in outcome:
