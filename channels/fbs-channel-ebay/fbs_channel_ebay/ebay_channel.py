@@ -21,6 +21,7 @@ from fbs_core.domain import (
 )
 from fbs_core.errors import AuthError, RetriableError
 from fbs_core.ratelimits import RateLimits
+from fbs_core.remote_calls import remote_call
 
 from .ebay_carriers import ebay_carrier_code
 from .ebay_mapping import ebay_time, map_order, parse_time
@@ -341,14 +342,11 @@ class EbayChannel(OrderSource, TrackingSink):
         """
         token = self.tokens.application_token(APPLICATION_SCOPE)
         try:
-            response = self._http.get(
-                f"{self.endpoints.notification}/public_key/{kid}",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.HTTPError as exc:
-            raise RetriableError(
-                f"could not reach eBay's Notification API ({type(exc).__name__})"
-            ) from None
+            with remote_call("eBay", "the Notification API's public key"):
+                response = self._http.get(
+                    f"{self.endpoints.notification}/public_key/{kid}",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
         finally:
             self.calls.add()
         if response.status_code == 404:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from fbs_core.errors import AuthError, RetriableError
+from fbs_core.remote_calls import remote_call
 
 ACCESS_TOKEN_KEY = "access_token"
 EXPIRES_AT_KEY = "access_token_expires_at"
@@ -126,15 +127,8 @@ class TokenKeeper:
 
     def _grant(self, form: dict[str, str]) -> AccessToken:
         grant = form["grant_type"]
-        try:
+        with remote_call("eBay", "a token grant"):
             response = self._http.post(self._token_url, data=form, auth=self._basic)
-        except httpx.TimeoutException:
-            raise RetriableError("eBay's token endpoint timed out", code="timeout") from None
-        except httpx.TransportError as exc:
-            raise RetriableError(
-                f"could not reach eBay's token endpoint ({type(exc).__name__})",
-                code="upstream_unavailable",
-            ) from None
         body = _json_object(response)
         if response.status_code == 200 and isinstance(body.get("access_token"), str):
             lifetime = body.get("expires_in")

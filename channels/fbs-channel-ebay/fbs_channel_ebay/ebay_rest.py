@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from fbs_core.errors import AuthError, FatalError, RetriableError
+from fbs_core.remote_calls import remote_call
 
 from .ebay_oauth import TokenKeeper
 
@@ -119,22 +120,14 @@ class EbayRestClient:
             if body is not None:
                 headers["Content-Type"] = "application/json"
             try:
-                response = self._http.request(
-                    method,
-                    f"{self._base}/{path.lstrip('/')}",
-                    params=dict(params or {}),
-                    json=body,
-                    headers=headers,
-                )
-            except httpx.TimeoutException:
-                raise RetriableError(
-                    f"eBay did not answer {where} in time", code="timeout"
-                ) from None
-            except httpx.TransportError as exc:
-                raise RetriableError(
-                    f"could not reach eBay for {where} ({type(exc).__name__})",
-                    code="upstream_unavailable",
-                ) from None
+                with remote_call("eBay", where):
+                    response = self._http.request(
+                        method,
+                        f"{self._base}/{path.lstrip('/')}",
+                        params=dict(params or {}),
+                        json=body,
+                        headers=headers,
+                    )
             finally:
                 self.counter.add()
             if response.status_code == 401 and attempt == 1:

@@ -16,14 +16,8 @@ Specified here:
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -31,20 +25,10 @@ import pytest
 from fbs_channel_ebay.ebay_channel import EbayChannel
 from fbs_channel_ebay.ebay_options import EbayOptions
 from fbs_core.domain import TrackingLine, TrackingPush
-from fbs_core.testing.specs import spec_file, unavailable
-from fbs_sandbox.serving import free_port
+from fbs_core.testing.prism import running_prism
+from fbs_core.testing.specs import spec_file
 
 from .conftest import channel_options
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def prism_binary() -> str | None:
-    """``FBS_PRISM``, else the repository's ``node_modules/.bin/prism``, else PATH."""
-    if os.environ.get("FBS_PRISM"):
-        return os.environ["FBS_PRISM"]
-    local = REPO_ROOT / "node_modules" / ".bin" / "prism"
-    return str(local) if local.exists() else shutil.which("prism")
 
 
 class Recorder(httpx.HTTPTransport):
@@ -64,40 +48,8 @@ class Recorder(httpx.HTTPTransport):
 @pytest.fixture(scope="module")
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     spec = spec_file("ebay/sell_fulfillment_v1_oas3.json")
-    binary = prism_binary()
-    if binary is None:
-        unavailable("Prism not installed: run `npm ci` at the repository root or set FBS_PRISM")
-    if shutil.which("node") is None:
-        unavailable("Node.js is not on PATH; Prism needs it")
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("prism") / "prism.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                unavailable(
-                    f"Prism exited with code {process.returncode}: {log_path.read_text()[-2000:]}"
-                )
-            try:
-                httpx.get(f"{url}/order", timeout=2, headers={"Authorization": "Bearer probe"})
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"Prism did not listen on {url} within 90 s; log: {log_path}")
-                time.sleep(0.2)
+    with running_prism(spec, tmp_path_factory.mktemp("prism")) as url:
         yield url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # its own session: Prism and nothing else
-            process.wait(timeout=10)
 
 
 @pytest.fixture

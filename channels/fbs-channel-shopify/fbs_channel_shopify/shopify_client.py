@@ -26,6 +26,7 @@ import httpx
 
 from fbs_core.errors import AuthError, FatalError, RetriableError
 from fbs_core.ratelimits import Limiter
+from fbs_core.remote_calls import remote_call
 
 from .shopify_documents import DOCUMENTS
 
@@ -216,17 +217,8 @@ class ShopifyClient:
 
     def _post(self, operation: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         where = f"{operation} at {self.endpoint}"
-        try:
+        with remote_call("Shopify", where):
             response = self._http.post(self.endpoint, json=payload)
-        except httpx.TimeoutException:
-            raise RetriableError(
-                f"Shopify did not answer {where} within {self.timeout:g} s", code="timeout"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise RetriableError(
-                f"could not reach Shopify for {where}: {type(exc).__name__}",
-                code="connection_failed",
-            ) from None
         status = response.status_code
         if status in (401, 403):
             raise AuthError(

@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import stripe
 
 from fbs_core.domain import ChargeBreakdown, ChargeRequest, Money, RefundRequest
-from fbs_core.testing.specs import spec_file, unavailable
+from fbs_core.testing.prism import running_prism
+from fbs_core.testing.specs import spec_file
 from fbs_payment_stripe.gateway import StripeGateway, StripeOptions
-from fbs_sandbox.serving import RunningServer, free_port, serve
+from fbs_sandbox.serving import RunningServer, serve
 from fbs_sandbox.stripe_imitation import StripeImitation
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 API_KEY = "sk_test_fbs0123456789abcdef"
 CUSTOMER = "cus_merchant"
-
-
-def prism_binary() -> str | None:
-    """``FBS_PRISM``, else the repository's ``node_modules/.bin/prism``, else PATH."""
-    if os.environ.get("FBS_PRISM"):
-        return os.environ["FBS_PRISM"]
-    local = REPO_ROOT / "node_modules" / ".bin" / "prism"
-    if local.exists():
-        return str(local)
-    return shutil.which("prism")
 
 
 @dataclass
@@ -92,56 +75,8 @@ class Prism:
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     """Serve ``stripe/spec3.prism-mock.json`` with Prism on a free loopback port."""
     spec = spec_file("stripe/spec3.prism-mock.json")
-    binary = prism_binary()
-    if binary is None:
-        unavailable(
-            "Prism not installed: run `npm install` at the repository root or set FBS_PRISM"
-        )
-    if not Path(binary).is_file() and shutil.which(binary) is None:
-        unavailable(f"Prism not found at FBS_PRISM={binary}")
-    if shutil.which("node") is None:
-        unavailable("Node.js is not on PATH; Prism needs it")
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("prism") / "prism.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_prism(process, url, log_path)
+    with running_prism(spec, tmp_path_factory.mktemp("prism")) as url:
         yield Prism(url=url, spec=json.loads(spec.read_text()))
-    finally:
-        _stop(process)
-
-
-def _wait_for_prism(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-2000:]
-            unavailable(f"Prism exited with code {process.returncode} before listening:\n{tail}")
-        try:
-            httpx.get(f"{url}/v1/customers/cus_probe", timeout=2,
-                      headers={"Authorization": f"Bearer {API_KEY}"})  # fmt: skip
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"Prism did not listen on {url} within 90 s; log: {log_path}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)  # its own session: Prism and nothing else
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 from fbs_core.config import scrub_secrets
 from fbs_core.errors import AuthError, FatalError, OutOfStock, RetriableError
+from fbs_core.remote_calls import remote_call
 
 from . import __version__
 from .mapping import error_details
@@ -98,17 +99,8 @@ class WarehouseClient:
         json_body: dict[str, Any] | None = None,
     ) -> Any:
         what = f"{method} {path}"
-        try:
+        with remote_call("the warehouse", what):
             response = self._http.request(method, path, params=params, json=json_body)
-        except httpx.TimeoutException:
-            raise RetriableError(
-                f"{what}: the warehouse did not answer in time", code="upstream_timeout"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise RetriableError(
-                f"{what}: could not reach the warehouse ({type(exc).__name__}: {exc})",
-                code="upstream_unreachable",
-            ) from None
         if response.is_success:
             return self._json(response, what)
         raise self._error(response, what)

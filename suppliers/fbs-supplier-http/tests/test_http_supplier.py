@@ -400,7 +400,7 @@ def test_a_slow_warehouse_times_out_as_retriable(rig):
     with pytest.raises(RetriableError) as caught:
         rig.supplier(timeout=0.2).offers(["BR-1043"])
 
-    assert caught.value.code == "upstream_timeout"
+    assert caught.value.code == "timeout"
 
 
 def test_a_body_that_is_not_json_is_retriable(rig):
@@ -419,7 +419,7 @@ def test_a_warehouse_that_is_not_listening_is_retriable(rig):
     with pytest.raises(RetriableError) as caught:
         supplier.offers(["BR-1043"])
 
-    assert caught.value.code == "upstream_unreachable"
+    assert caught.value.code == "connection_failed"
 
 
 def test_another_client_error_is_fatal_with_the_warehouse_message(rig):
