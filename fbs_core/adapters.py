@@ -92,11 +92,15 @@ class Adapter:
         """
         return self.name
 
-    def check(self) -> None:  # noqa: B027 - an optional hook with a no-op default
+    def check(self) -> str | None:
         """Make one cheap authenticated call; raise an ``AdapterError`` if it fails.
 
-        ``fbs check`` calls this for every configured instance. The default does nothing.
+        ``fbs check`` calls this for every configured instance and shows what it returns
+        beside "ok": a short note the merchant should see (today's API calls against a
+        daily limit, a credential that expires soon), never a secret. The default does
+        nothing.
         """
+        return None
 
     def close(self) -> None:  # noqa: B027
         """Release connections; called once when ``fbs run`` stops."""

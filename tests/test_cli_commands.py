@@ -102,6 +102,19 @@ def test_check_gives_up_on_an_instance_that_never_answers_and_shows_progress(
     assert "stuck: timeout: no answer within 0.5 s" in result.stderr
 
 
+def test_check_shows_what_a_passing_check_says_with_secrets_masked(tmp_path, installed_fake_dist):
+    installed_fake_dist(DATA / "fake-dist")
+    config = SLOW.replace("check_seconds = 120", 'note = "41 of 5000 calls today (key k-stuck)"')
+    (tmp_path / "fbs.toml").write_text(config)
+
+    result = invoke("check")
+
+    assert result.exit_code == 0, result.output
+    assert "stuck: ok (41 of 5000 calls today (key **********))" in result.stderr
+    assert "k-stuck" not in result.output
+    assert "quick: ok" in result.stderr
+
+
 def test_check_timeout_is_ten_seconds_unless_given():
     result = invoke("check", "--help")
     assert "--timeout" in result.stdout and "default: 10" in result.stdout

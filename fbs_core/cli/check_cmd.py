@@ -9,6 +9,7 @@ arrives.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -45,19 +46,28 @@ class CheckResult:
     kind: str
     type: str
     error: str | None
+    note: str | None = None
+    """What the instance's check had to say when it passed."""
+
+    @property
+    def shown(self) -> str:
+        """The result as printed: the error, or ok with the check's note."""
+        if self.error is not None:
+            return self.error
+        return f"ok ({self.note})" if self.note else "ok"
 
 
-def _check_one(adapter: Any, secrets: list[str]) -> str | None:
-    """Call ``adapter.check()``; None when it passed, else one masked line."""
+def _check_one(adapter: Any, secrets: list[str]) -> tuple[str | None, str | None]:
+    """Call ``adapter.check()``; (None, its note) when it passed, else (one masked line, None)."""
     try:
-        adapter.check()
-        return None
+        note = adapter.check()
+        return None, scrub_secrets(str(note), secrets) if note else None
     except AdapterError as exc:
         error = f"{exc.code}: {exc.message}"
     except Exception as exc:  # a plugin bug must not hide the other results
         log.debug("check of %s raised", adapter.name, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"
-    return scrub_secrets(error, secrets)
+    return scrub_secrets(error, secrets), None
 
 
 def run_checks(
@@ -82,7 +92,7 @@ def run_checks(
             secrets += sorted(instance_memory.secret_values(adapter))
             jobs.append((CheckResult(name, kind.name, configured.type, None), adapter, secrets))
 
-    answers: queue.Queue[tuple[int, str | None]] = queue.Queue()
+    answers: queue.Queue[tuple[int, tuple[str | None, str | None]]] = queue.Queue()
 
     def work(index: int, adapter: Any, secrets: list[str]) -> None:
         answers.put((index, _check_one(adapter, secrets)))
@@ -102,15 +112,17 @@ def run_checks(
         if remaining <= 0:
             break
         try:
-            index, error = answers.get(timeout=remaining)
+            index, (error, note) = answers.get(timeout=remaining)
         except queue.Empty:
             break
-        finished[index] = _with_error(jobs[index][0], error)
+        finished[index] = dataclasses.replace(jobs[index][0], error=error, note=note)
         if on_result is not None:
             on_result(finished[index])
     for index, (result, _, _) in enumerate(jobs):
         if index not in finished:
-            finished[index] = _with_error(result, f"timeout: no answer within {timeout:g} s")
+            finished[index] = dataclasses.replace(
+                result, error=f"timeout: no answer within {timeout:g} s"
+            )
             if on_result is not None:
                 on_result(finished[index])
     return [finished[index] for index in range(len(jobs))]
@@ -135,10 +147,6 @@ def load_states(obj: CliContext) -> None:
                     instance_memory.load(adapter, row.adapter_state if row else None)
     finally:
         db.dispose()
-
-
-def _with_error(result: CheckResult, error: str | None) -> CheckResult:
-    return CheckResult(result.instance, result.kind, result.type, error)
 
 
 def plugin_failures(obj: CliContext) -> list[PluginFailure]:
@@ -204,7 +212,7 @@ def command(obj: CliContext, timeout: float) -> None:
     problems = setup_problems(obj)
 
     def progress(result: CheckResult) -> None:
-        click.echo(f"  {result.instance}: {result.error or 'ok'}", err=True)
+        click.echo(f"  {result.instance}: {result.shown}", err=True)
 
     count = _count_instances(obj)
     if count:
@@ -222,8 +230,7 @@ def command(obj: CliContext, timeout: float) -> None:
     if results:
         table = Table("instance", "kind", "type", "result", title="Instances")
         for r in results:
-            result = "ok" if r.error is None else r.error
-            table.add_row(*map(Text, (r.instance, r.kind, r.type, result)))
+            table.add_row(*map(Text, (r.instance, r.kind, r.type, r.shown)))
         console.print(table)
     verify_store_identities(obj)
     failed = [r for r in results if r.error is not None]

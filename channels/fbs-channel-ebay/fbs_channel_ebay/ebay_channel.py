@@ -170,7 +170,7 @@ class EbayChannel(OrderSource, TrackingSink):
         """``"<calls> of <limit> calls today"``, as ``fbs check`` shows it."""
         return f"{self.calls.today()} of {self.options.call_limit()} eBay calls today"
 
-    def check(self) -> None:
+    def check(self) -> str:
         """Refresh the token, read one order, report today's calls and the refresh token's expiry.
 
         Raises ``AuthError`` when the refresh token is revoked or expired.
@@ -186,11 +186,14 @@ class EbayChannel(OrderSource, TrackingSink):
             )
         self.client.get("order", {"limit": 1, "offset": 0})
         self._report_usage()
+        notes = [self.usage_today()]
         if expires is not None and expires - now <= REFRESH_TOKEN_WARNING:
             self.log.warning(
                 "the eBay refresh token expires on %s; mint a new one before then",
                 expires.date().isoformat(),
             )
+            notes.append(f"the refresh token expires on {expires.date().isoformat()}")
+        return "; ".join(notes)
 
     # -- intake ---------------------------------------------------------------------------
 

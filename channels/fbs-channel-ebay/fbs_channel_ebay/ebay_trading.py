@@ -91,7 +91,7 @@ class EbayTradingChannel(EbayChannel):
             self._seller_id = seller
         return f"ebay:{self._seller_id.lower()}"
 
-    def check(self) -> None:
+    def check(self) -> str:
         """Make one GetOrders call with the token and report today's calls."""
         self._load_state()
         self.trading.call(
@@ -103,6 +103,7 @@ class EbayTradingChannel(EbayChannel):
             },
         )
         self._report_usage()
+        return self.usage_today()
 
     def _fetch_page(
         self, position: PollCursor, offset: int

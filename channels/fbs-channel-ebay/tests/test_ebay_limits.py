@@ -70,7 +70,7 @@ def test_check_reports_todays_calls_and_warns_near_the_limit(imitation, make_cha
     imitation.daily_quota = None
     channel = make_channel(daily_call_limit=10, quota_reserve=0.5)
     with caplog.at_level(logging.INFO, logger="fbs"):
-        channel.check()
+        assert channel.check() == "1 of 10 eBay calls today"  # shown beside "ok"
         assert "1 of 10 eBay calls today" in caplog.text
         for _ in range(4):
             channel.check()

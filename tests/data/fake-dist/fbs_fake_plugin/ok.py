@@ -28,16 +28,19 @@ class FakeOptions(BaseModel):
     reject_credentials: bool = False
     check_seconds: float = 0
     """How long ``check()`` waits before answering: a store that never answers."""
+    note: str | None = None
+    """What ``check()`` says when it passes."""
 
 
 class FakeSupplier(Supplier):
     """A supplier whose ``check()`` fails when told to; nothing else is used by tests."""
 
-    def check(self) -> None:
+    def check(self) -> str | None:
         if self.options.check_seconds:
             RELEASE.wait(self.options.check_seconds)
         if self.options.reject_credentials:
             raise AuthError("the warehouse refused the API key")
+        return self.options.note
 
     def offers(self, skus):
         return []
