@@ -15,7 +15,7 @@ from typing import Any
 
 from fbs_core.db import repository as repo
 from fbs_core.domain import CancelResult, OrderStatus
-from fbs_core.errors import RetriableError
+from fbs_core.errors import FatalError, RetriableError
 from fbs_core.testing import fakes
 from fbs_core.testing.fakes import FakeSupplier, make_order
 from fbs_core.testing.harness import basic_config
@@ -120,18 +120,38 @@ def test_the_same_part_on_another_line_is_left_alone(make_engine, ledger):
     assert detail(engine).refunds[0].amount_cents == per_unit_refund(po, FILTER, 2)
 
 
-def test_units_that_already_shipped_are_not_refunded_and_the_order_completes(make_engine, ledger):
+def test_units_that_already_shipped_are_said_on_the_timeline_and_not_refunded(make_engine, ledger):
     engine = bought(make_engine, [(PAD, 2)])
     [po] = detail(engine).purchase_orders
+    fakes.fail_next("shop", FatalError("the store is read-only today"), method="push_tracking")
     fakes.ship(ledger, "east", po.po_number)
+    engine.run_until_idle()  # fbs has recorded the parcel; its tracking is held back
+    assert detail(engine).order.hold_reason == "upstream_rejected"
 
     lowered(engine, [(PAD, 1)])
 
     d = detail(engine)
-    assert d.order.status is OrderStatus.completed
     assert d.refunds == [] and ledger.count("refund") == 0
     [too_late] = [e for e in d.timeline if e.event == "lowered_after_shipping"]
     assert too_late.message == (f"Already shipped, so not asked back or refunded: 1 × {PAD}.")
+
+
+def test_units_shipped_before_fbs_heard_of_the_parcel_are_refused_and_not_refunded(
+    make_engine, ledger
+):
+    """The warehouse shipped, fbs asked it back before reading the shipment: it stops none."""
+    engine = bought(make_engine, [(PAD, 2)])
+    [po] = detail(engine).purchase_orders
+    fakes.ship(ledger, "east", po.po_number)
+    fakes.market("default").add(make_order("A1", [(PAD, 1)], minute=5))
+    engine.poll_due(force=True)  # the channel's change and the parcel, in either order
+    engine.run_until_idle()
+
+    d = detail(engine)
+    assert d.order.status is OrderStatus.completed
+    assert d.refunds == [] and ledger.count("refund") == 0 and ledger.count("po_cancel") == 0
+    events = {e.event for e in d.timeline}
+    assert events & {"lowered_after_shipping", "po_cancel_refused"}
 
 
 def test_a_purchase_order_on_its_way_is_asked_once_it_is_accepted(make_engine, ledger):
