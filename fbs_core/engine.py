@@ -153,6 +153,10 @@ class Engine:
         self.leases = leases or LeaseKeeper(db, settings.scheduler.lease_seconds, clock)
         self.on_wake = on_wake
         """Called after a webhook made a poll due, so the loop starts it at once."""
+        if not db.is_sqlite:  # processes sharing PostgreSQL share partners' limits too
+            from .shared_limits import share_limits
+
+            runtime.limiters.share(share_limits(db, settings.merchant_id, self.owner))
         self._stopping = threading.Event()
         self._prepared = False
 
