@@ -11,7 +11,8 @@ Specified here:
 * a file that names another database, or the merchant id of another file, is refused;
 * claims are fair: a merchant's backlog never keeps another merchant's order waiting
   for more than one round of the backlogged merchant per step;
-* ``fbs run --config-dir DIR --until-idle`` and ``fbs orders list --config-dir DIR
+* ``fbs run --config-dir DIR --until-idle``, ``fbs check --config-dir DIR`` (every merchant)
+  and ``fbs orders list --config-dir DIR
   --merchant M`` work from the command line; a webhook reaches its merchant's channel
   under ``/merchants/<merchant>/webhooks/<channel>``.
 """
@@ -268,3 +269,18 @@ def test_a_webhook_reaches_its_merchants_channel(folder, fbs_database_url):
         fleet.stop()
         fleet.db.dispose()
     assert os.environ.get("FBS_LOAD_PLUGINS") == ""
+
+
+def test_fbs_check_checks_every_merchant_of_the_folder(folder, fbs_database_url):
+    merchant_file(folder, "acme", fbs_database_url, orders=1)
+    broken = merchant_file(folder, "brakes", fbs_database_url, orders=1)
+    runner = CliRunner()
+    result = runner.invoke(main, ["check", "--config-dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "acme.toml" in result.stderr and "brakes.toml" in result.stderr
+    assert result.stdout.count("3 ok, 0 failed") == 2
+    broken.write_text(broken.read_text().replace("[scheduler]", "[scheduler]\nworkerz = 1"))
+    result = runner.invoke(main, ["check", "--config-dir", str(folder)])
+    assert result.exit_code == 2
+    assert "brakes.toml: scheduler.workerz: unknown key" in result.stderr
+    assert "3 ok, 0 failed" in result.stdout, "the good merchant is still checked"
