@@ -205,31 +205,51 @@ class Engine:
         Due instances are claimed a pool's worth at a time. A poll that fails, however it
         fails, is recorded on its instance and never escapes: the other polls go on.
         """
+        self.begin_polls(force=force)
+        changed = 0
+        unpolled = self.instances()
+        while unpolled:  # each instance is polled at most once per call
+            unpolled, found = self.poll_round(unpolled)
+            if found is None:
+                break
+            changed += found
+        self.progress.changes += changed
+        return changed
+
+    def begin_polls(self, *, force: bool = False) -> None:
+        """Before a pass of polls: set up, tell other processes we are here, force if asked."""
         self.prepare()
         heartbeat(self.ctx)
         if force:
             with self.db.transaction() as session:
                 for kind, name in self.instances():
                     repo.request_poll(session, self.ctx.merchant_id, kind, name, self.ctx.now())
-        changed = 0
-        unpolled = self.instances()
-        while unpolled:  # each instance is polled at most once per call
-            claimed = self._claim_polls(unpolled)
-            if not claimed:
-                break
-            polled = {(kind, name) for kind, name, _ in claimed}
-            unpolled = [instance for instance in unpolled if instance not in polled]
-            self.leases.hold([token for _, _, token in claimed])
-            futures = [
-                self.pool.submit(poll, self.ctx, kind, name, token) for kind, name, token in claimed
-            ]
-            try:
-                changed += sum(_outcome(future, 0) for future in futures)
-            finally:
-                self.leases.release([token for _, _, token in claimed])
-            self.progress.polls += len(claimed)
-        self.progress.changes += changed
-        return changed
+
+    def poll_round(
+        self, unpolled: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], int | None]:
+        """Claim up to a pool's worth of ``unpolled`` instances that are due and poll them.
+
+        Returns the instances still unpolled and the changes found, or None for the
+        changes when none was due. A deployment of many merchants takes turns with it.
+        """
+        if self._stopping.is_set():
+            return unpolled, None
+        claimed = self._claim_polls(unpolled)
+        if not claimed:
+            return unpolled, None
+        polled = {(kind, name) for kind, name, _ in claimed}
+        unpolled = [instance for instance in unpolled if instance not in polled]
+        self.leases.hold([token for _, _, token in claimed])
+        futures = [
+            self.pool.submit(poll, self.ctx, kind, name, token) for kind, name, token in claimed
+        ]
+        try:
+            changed = sum(_outcome(future, 0) for future in futures)
+        finally:
+            self.leases.release([token for _, _, token in claimed])
+        self.progress.polls += len(claimed)
+        return unpolled, changed
 
     def _claim_polls(self, instances: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
         """Claim up to a pool's worth of ``instances`` due a poll: (kind, name, claim token)."""

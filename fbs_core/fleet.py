@@ -7,9 +7,10 @@ context and claims are all scoped by merchant id in the database) and adds only 
 deployment shares:
 
 * **one worker pool and one lease keeper**, passed to every engine;
-* **fair turns**: a tick polls each merchant's due instances, then drains the outbox in
-  rounds, one bounded round per merchant in turn, so one merchant's backlog never keeps
-  another merchant's commands waiting longer than one round of the backlogged merchant;
+* **fair turns**: a tick polls the merchants' due instances and then drains the outbox,
+  both in rounds of at most one pool's worth, one round per merchant in turn, so one
+  merchant's backlog (of orders or of stores due) never keeps another merchant's work
+  waiting longer than one round of the backlogged merchant;
 * **reloads without a restart**: on SIGHUP and whenever the folder's files change (the
   folder is looked at every tick), an added file starts a merchant, a removed one stops
   it, a changed one replaces it. A file is validated fully (config, plugin options,
@@ -197,10 +198,26 @@ class Fleet:
         return [self.merchants[mid].engine for mid in sorted(self.merchants)]
 
     def poll_due(self, *, force: bool = False) -> int:
-        """Each merchant's due polls in turn; return the changes they found."""
-        changed = 0
+        """Every merchant's due polls, a pool's worth per merchant in turn; return the changes.
+
+        A merchant with thousands of stores due gets one round per turn like the others,
+        so its polls never keep another merchant's waiting for more than a round.
+        """
+        remaining = {}
         for engine in self.engines():
-            changed += engine.poll_due(force=force)
+            engine.begin_polls(force=force)
+            remaining[engine] = engine.instances()
+        changed = 0
+        while remaining and not self._stopping.is_set():
+            for engine, unpolled in list(remaining.items()):
+                left, found = engine.poll_round(unpolled)
+                if found is None or not left:
+                    del remaining[engine]
+                else:
+                    remaining[engine] = left
+                if found is not None:
+                    engine.progress.changes += found
+                    changed += found
         self.progress.polls = sum(e.progress.polls for e in self.engines())
         return changed
 

@@ -9,8 +9,8 @@ Specified here:
 * a broken edit is refused with the file, the key and the problem, and the merchant
   keeps running on its last good config;
 * a file that names another database, or the merchant id of another file, is refused;
-* claims are fair: a merchant's backlog never keeps another merchant's order waiting
-  for more than one round of the backlogged merchant per step;
+* claims are fair: a merchant's backlog (of orders, or of stores due a poll) never keeps
+  another merchant's work waiting for more than one round of the backlogged merchant;
 * ``fbs run --config-dir DIR --until-idle``, ``fbs check --config-dir DIR`` (every merchant)
   and ``fbs orders list --config-dir DIR
   --merchant M`` work from the command line; a webhook reaches its merchant's channel
@@ -284,3 +284,37 @@ def test_fbs_check_checks_every_merchant_of_the_folder(folder, fbs_database_url)
     assert result.exit_code == 2
     assert "brakes.toml: scheduler.workerz: unknown key" in result.stderr
     assert "3 ok, 0 failed" in result.stdout, "the good merchant is still checked"
+
+
+def test_a_merchant_with_many_stores_due_takes_turns_with_the_others(folder, fbs_database_url):
+    stores = "".join(
+        f'\n[channels.shop{n}]\ntype = "fake-channel"\n[channels.shop{n}.options]\n'
+        f'market = "many-{n}"\nledger = "many"\n'
+        for n in range(12)
+    )
+    merchant_file(folder, "many", fbs_database_url, orders=0, workers=2, extra="")
+    path = folder / "many.toml"
+    path.write_text(path.read_text() + stores)
+    merchant_file(folder, "small", fbs_database_url, orders=1, workers=2)
+    fleet = open_test_fleet(folder)
+    turns: list[tuple[str, int]] = []
+    for merchant_id, merchant in fleet.merchants.items():
+        engine = merchant.engine
+        original = engine.poll_round
+
+        def recorded(unpolled, merchant_id=merchant_id, original=original):  # noqa: ANN001
+            left, found = original(unpolled)
+            turns.append((merchant_id, len(unpolled) - len(left)))
+            return left, found
+
+        engine.poll_round = recorded
+    try:
+        fleet.poll_due(force=True)
+        polled = [turn for turn in turns if turn[1]]
+        assert polled[0][0] == "many" and polled[1] == ("small", 2), polled
+        assert all(count <= 2 for _, count in polled), "a round is at most one pool's worth"
+        assert sum(count for m, count in polled if m == "many") == 14
+        assert fleet.merchants["many"].engine.progress.polls == 14
+    finally:
+        fleet.stop()
+        fleet.db.dispose()
