@@ -128,6 +128,9 @@ class Engine:
         *,
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
+        pool: ThreadPoolExecutor | None = None,
+        leases: LeaseKeeper | None = None,
+        on_wake: Callable[[], None] | None = None,
     ) -> None:
         settings = runtime.settings
         self.runtime = runtime
@@ -142,9 +145,18 @@ class Engine:
         )
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.workers = settings.scheduler.workers
-        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="fbs-worker")
+        # A deployment serving many merchants passes its one pool and lease keeper;
+        # the engine then leaves shutting them down to the deployment.
+        self._owns_pool = pool is None
+        self.pool = pool or ThreadPoolExecutor(self.workers, thread_name_prefix="fbs-worker")
         self.progress = Progress()
-        self.leases = LeaseKeeper(db, settings.scheduler.lease_seconds, clock)
+        self.leases = leases or LeaseKeeper(db, settings.scheduler.lease_seconds, clock)
+        self.on_wake = on_wake
+        """Called after a webhook made a poll due, so the loop starts it at once."""
+        if not db.is_sqlite:  # processes sharing PostgreSQL share partners' limits too
+            from .shared_limits import share_limits
+
+            runtime.limiters.share(share_limits(db, settings.merchant_id, self.owner))
         self._stopping = threading.Event()
         self._prepared = False
 
@@ -173,9 +185,15 @@ class Engine:
     # -- work -----------------------------------------------------------------------
 
     def request_poll(self, channel: str) -> None:
-        """Poll a channel at the next tick (a verified webhook said it changed)."""
+        """Make a channel's poll due now (a verified webhook said it changed).
+
+        The loop is woken (``on_wake``), so the poll, and the commands it creates, start
+        at once rather than at the next tick.
+        """
         with self.db.transaction() as session:
             repo.request_poll(session, self.ctx.merchant_id, "channel", channel, self.ctx.now())
+        if self.on_wake is not None:
+            self.on_wake()
 
     def apply_privacy(self, request: PrivacyRequest) -> None:
         """Carry out a channel's privacy request (erase or report a buyer's data)."""
@@ -187,31 +205,51 @@ class Engine:
         Due instances are claimed a pool's worth at a time. A poll that fails, however it
         fails, is recorded on its instance and never escapes: the other polls go on.
         """
+        self.begin_polls(force=force)
+        changed = 0
+        unpolled = self.instances()
+        while unpolled:  # each instance is polled at most once per call
+            unpolled, found = self.poll_round(unpolled)
+            if found is None:
+                break
+            changed += found
+        self.progress.changes += changed
+        return changed
+
+    def begin_polls(self, *, force: bool = False) -> None:
+        """Before a pass of polls: set up, tell other processes we are here, force if asked."""
         self.prepare()
         heartbeat(self.ctx)
         if force:
             with self.db.transaction() as session:
                 for kind, name in self.instances():
                     repo.request_poll(session, self.ctx.merchant_id, kind, name, self.ctx.now())
-        changed = 0
-        unpolled = self.instances()
-        while unpolled:  # each instance is polled at most once per call
-            claimed = self._claim_polls(unpolled)
-            if not claimed:
-                break
-            polled = {(kind, name) for kind, name, _ in claimed}
-            unpolled = [instance for instance in unpolled if instance not in polled]
-            self.leases.hold([token for _, _, token in claimed])
-            futures = [
-                self.pool.submit(poll, self.ctx, kind, name, token) for kind, name, token in claimed
-            ]
-            try:
-                changed += sum(_outcome(future, 0) for future in futures)
-            finally:
-                self.leases.release([token for _, _, token in claimed])
-            self.progress.polls += len(claimed)
-        self.progress.changes += changed
-        return changed
+
+    def poll_round(
+        self, unpolled: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], int | None]:
+        """Claim up to a pool's worth of ``unpolled`` instances that are due and poll them.
+
+        Returns the instances still unpolled and the changes found, or None for the
+        changes when none was due. A deployment of many merchants takes turns with it.
+        """
+        if self._stopping.is_set():
+            return unpolled, None
+        claimed = self._claim_polls(unpolled)
+        if not claimed:
+            return unpolled, None
+        polled = {(kind, name) for kind, name, _ in claimed}
+        unpolled = [instance for instance in unpolled if instance not in polled]
+        self.leases.hold([token for _, _, token in claimed])
+        futures = [
+            self.pool.submit(poll, self.ctx, kind, name, token) for kind, name, token in claimed
+        ]
+        try:
+            changed = sum(_outcome(future, 0) for future in futures)
+        finally:
+            self.leases.release([token for _, _, token in claimed])
+        self.progress.polls += len(claimed)
+        return unpolled, changed
 
     def _claim_polls(self, instances: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
         """Claim up to a pool's worth of ``instances`` due a poll: (kind, name, claim token)."""
@@ -234,30 +272,42 @@ class Engine:
         deadline = None if max_seconds is None else self.ctx.now() + timedelta(seconds=max_seconds)
         executed = 0
         while not self._stopping.is_set():
-            commands = claim(self.ctx, self.owner, self.workers * 4)
-            if not commands:
+            ran = self.drain_round(self.workers * 4)
+            if not ran:
                 break
-            tokens = [command.claim_token for command in commands]
-            self.leases.hold(tokens)
-            try:
-                futures = [self.pool.submit(perform, self.ctx, command) for command in commands]
-                performed = [
-                    p for p in (_outcome(f, "error") for f in futures) if isinstance(p, Performed)
-                ]
-                if performed:
-                    try:
-                        record(self.ctx, performed)
-                    except Exception:  # noqa: BLE001 - left leased, retried after the lease
-                        log.exception(
-                            "recording a result failed; it is retried when its lease expires"
-                        )
-            finally:
-                self.leases.release(tokens)
-            executed += len(commands)
-            self.progress.commands += len(commands)
+            executed += ran
             if deadline is not None and self.ctx.now() >= deadline:
                 break
         return executed
+
+    def drain_round(self, limit: int) -> int:
+        """Claim up to ``limit`` due commands, run them in the pool, record them; return how many.
+
+        One round is the unit a deployment of many merchants takes turns with, so one
+        merchant's backlog never keeps another's commands waiting more than a round.
+        """
+        if self._stopping.is_set():
+            return 0
+        self.prepare()
+        commands = claim(self.ctx, self.owner, limit)
+        if not commands:
+            return 0
+        tokens = [command.claim_token for command in commands]
+        self.leases.hold(tokens)
+        try:
+            futures = [self.pool.submit(perform, self.ctx, command) for command in commands]
+            performed = [
+                p for p in (_outcome(f, "error") for f in futures) if isinstance(p, Performed)
+            ]
+            if performed:
+                try:
+                    record(self.ctx, performed)
+                except Exception:  # noqa: BLE001 - left leased, retried after the lease
+                    log.exception("recording a result failed; it is retried when its lease expires")
+        finally:
+            self.leases.release(tokens)
+        self.progress.commands += len(commands)
+        return len(commands)
 
     def watch_ship_by(self) -> int:
         """Warn about open orders that may miss their ship-by date; return how many.
@@ -306,5 +356,6 @@ class Engine:
     def stop(self) -> None:
         """Finish the commands in hand, then stop; safe to call twice."""
         self._stopping.set()
-        self.pool.shutdown(wait=True)
-        self.leases.stop()
+        if self._owns_pool:
+            self.pool.shutdown(wait=True)
+            self.leases.stop()

@@ -10,7 +10,10 @@ The core wraps each adapter's calls when it builds the runtime (:func:`govern`):
 takes a concurrency slot and a request token, and counts against the daily quota. Cost
 points depend on the query, so the plugin spends them itself through
 ``self.rate_limiter.spend(points)`` before a request and may correct the bucket with what
-the remote reports (``observe_available``). Limits hold within one process.
+the remote reports (``observe_available``). Limits hold within one process; on a shared
+PostgreSQL database each limiter also passes its calls through a gate of
+:mod:`fbs_core.shared_limits`, so the request rate and the concurrency cap hold across
+processes too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .errors import RetriableError
 
@@ -47,6 +50,17 @@ class RateLimits:
 
 
 UNLIMITED = RateLimits()
+
+
+class SharedGate(Protocol):
+    """Limits held together with other processes (see :mod:`fbs_core.shared_limits`)."""
+
+    def call(self) -> Any:
+        """A context manager held for the length of one call."""
+        ...
+
+
+GateFactory = Callable[[str, RateLimits], SharedGate]
 
 
 class _Bucket:
@@ -114,6 +128,8 @@ class Limiter:
         self.in_flight = 0
         self.most_in_flight = 0
         self.waited_seconds = 0.0
+        self.shared: SharedGate | None = None
+        """Set when processes share the limits through the database."""
 
     def _take(self, bucket: _Bucket | None, amount: float) -> None:
         if bucket is None:
@@ -161,7 +177,11 @@ class Limiter:
                 self.most_in_flight = max(self.most_in_flight, self.in_flight)
             try:
                 self._take(self._requests, 1)
-                yield
+                if self.shared is None:
+                    yield
+                else:
+                    with self.shared.call():
+                        yield
             finally:
                 with self._lock:
                     self.in_flight -= 1
@@ -186,13 +206,24 @@ class LimiterRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._limiters: dict[str, Limiter] = {}
+        self._shared: GateFactory | None = None
 
     def get(self, key: str, limits: RateLimits) -> Limiter:
         """The limiter for ``key`` (the first declaration of its limits wins)."""
         with self._lock:
             if key not in self._limiters:
-                self._limiters[key] = Limiter(limits)
+                limiter = Limiter(limits)
+                if self._shared is not None:
+                    limiter.shared = self._shared(key, limits)
+                self._limiters[key] = limiter
             return self._limiters[key]
+
+    def share(self, gates: GateFactory) -> None:
+        """Hold every limiter's limits with other processes too, through ``gates``."""
+        with self._lock:
+            self._shared = gates
+            for key, limiter in self._limiters.items():
+                limiter.shared = gates(key, limiter.limits)
 
     def items(self) -> list[tuple[str, Limiter]]:
         """Every limiter by key."""

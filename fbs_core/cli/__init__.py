@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 CONFIG_HELP = "Config file (default: $FBS_CONFIG, then ./fbs.toml)."
 VERBOSE_HELP = "More log output (-v info, -vv debug)."
+CONFIG_DIR_HELP = "A folder of merchant files (one TOML per merchant) served together."
+MERCHANT_HELP = "With --config-dir: the merchant (file name or merchant_id) to work on."
 
 
 def set_log_level(verbose: int) -> None:
@@ -57,6 +59,16 @@ def set_log_level(verbose: int) -> None:
 def _late_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         ctx.ensure_object(CliContext).config_path = value
+
+
+def _late_config_dir(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliContext).config_dir = value
+
+
+def _late_merchant(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliContext).merchant = value
 
 
 def _late_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
@@ -77,6 +89,25 @@ def add_global_options(command: click.Command) -> None:
                 expose_value=False,
                 callback=_late_config,
                 help=CONFIG_HELP,
+            )
+        )
+    if "--config-dir" not in names:
+        command.params.append(
+            click.Option(
+                ["--config-dir", "late_config_dir"],
+                type=click.Path(file_okay=False),
+                expose_value=False,
+                callback=_late_config_dir,
+                help=CONFIG_DIR_HELP,
+            )
+        )
+    if "--merchant" not in names:
+        command.params.append(
+            click.Option(
+                ["--merchant", "late_merchant"],
+                expose_value=False,
+                callback=_late_merchant,
+                help=MERCHANT_HELP,
             )
         )
     if "--verbose" not in names:
@@ -154,16 +185,25 @@ def _shorten(text: str, limit: int) -> str:
 
 @click.group(cls=LazyFbsGroup)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--config-dir", "config_dir", type=click.Path(file_okay=False), help=CONFIG_DIR_HELP)
+@click.option("--merchant", "merchant", help=MERCHANT_HELP)
 @click.option("-v", "--verbose", count=True, help=VERBOSE_HELP)
 @click.version_option(__version__, prog_name="fbs")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+def main(
+    ctx: click.Context,
+    config_path: str | None,
+    config_dir: str | None,
+    merchant: str | None,
+    verbose: int,
+) -> None:
     """fbs: drop-ship fulfillment broker for auto-parts sellers.
 
-    --config and -v may also follow the command: fbs orders list --config shop.toml
+    --config, --config-dir, --merchant and -v may also follow the command:
+    fbs orders list --config-dir merchants/ --merchant acme
     """
     set_log_level(verbose)
-    obj = CliContext(config_path=config_path)
+    obj = CliContext(config_path=config_path, config_dir=config_dir, merchant=merchant)
     obj.verbose = verbose
     ctx.obj = obj
     ctx.call_on_close(obj.close)

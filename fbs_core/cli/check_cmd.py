@@ -206,8 +206,42 @@ def command(obj: CliContext, timeout: float) -> None:
     and payment gateway once, all at the same time, each within --timeout seconds.
 
     Exits 2 if the config, the database or the webhook address is wrong (or nothing is
-    configured), 1 if any instance's check failed, 0 otherwise.
+    configured), 1 if any instance's check failed, 0 otherwise. With --config-dir and no
+    --merchant every merchant file of the folder is checked in turn.
     """
+    if obj.config_dir is not None and obj.merchant is None:
+        status = _check_folder(obj, timeout)
+    else:
+        status = _check(obj, timeout)
+    if status:
+        raise click.exceptions.Exit(status)
+
+
+def _check_folder(obj: CliContext, timeout: float) -> int:
+    """Check every merchant file of ``obj.config_dir``; the worst exit status of them."""
+    from pathlib import Path
+
+    from ..errors import FbsError
+    from ..merchant_folder import merchant_files
+
+    worst = 0
+    for path in merchant_files(Path(str(obj.config_dir))):
+        click.echo(f"== {display_path(path)}", err=True)
+        one = CliContext(config_dir=obj.config_dir, merchant=path.stem)
+        try:
+            status = _check(one, timeout)
+        except FbsError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"error: {line}", err=True)
+            status = CONFIG_PROBLEM_EXIT
+        finally:
+            one.close()
+        worst = max(worst, status)
+    return worst
+
+
+def _check(obj: CliContext, timeout: float) -> int:
+    """Check one merchant's config; return the exit status."""
     obj.settings_with_secrets()
     problems = setup_problems(obj)
 
@@ -238,9 +272,10 @@ def command(obj: CliContext, timeout: float) -> None:
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:
-        raise click.exceptions.Exit(CONFIG_PROBLEM_EXIT)
+        return CONFIG_PROBLEM_EXIT
     if failed:
-        raise click.exceptions.Exit(CHECK_FAILED_EXIT)
+        return CHECK_FAILED_EXIT
+    return 0
 
 
 def _count_instances(obj: CliContext) -> int:

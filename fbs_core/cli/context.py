@@ -24,10 +24,19 @@ class CliContext:
     Args:
         config_path: the ``--config`` value, if given (``FBS_CONFIG`` is read when the
             file is looked for, so errors can say where a name came from).
+        config_dir: the ``--config-dir`` value: a folder of merchant files, of which
+            ``merchant`` (``--merchant``) names the one a command works on.
     """
 
-    def __init__(self, config_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        config_path: str | Path | None = None,
+        config_dir: str | Path | None = None,
+        merchant: str | None = None,
+    ) -> None:
         self.config_path = config_path
+        self.config_dir = config_dir
+        self.merchant = merchant
         self.verbose = 0
         self._settings: Settings | None = None
         self._settings_with_secrets: Settings | None = None
@@ -44,25 +53,41 @@ class CliContext:
         if self._settings is None:
             if self._settings_with_secrets is not None:
                 return self._settings_with_secrets
-            from ..config import find_config, load_settings
-
-            self._settings = load_settings(find_config(self.config_path), resolve_secrets=False)
+            self._settings = self._load(resolve_secrets=False)
         return self._settings
 
     def settings_with_secrets(self) -> Settings:
         """The settings with every ``{ env = "NAME" }`` read (ConfigError if one is unset)."""
         if self._settings_with_secrets is None:
-            from ..config import find_config, load_settings
-
-            self._settings_with_secrets = load_settings(find_config(self.config_path))
+            self._settings_with_secrets = self._load(resolve_secrets=True)
         return self._settings_with_secrets
+
+    def _load(self, *, resolve_secrets: bool) -> Settings:
+        """The ``--config`` file, or ``--merchant``'s file in ``--config-dir``."""
+        from ..errors import ConfigError
+
+        if self.config_dir is not None:
+            if self.config_path is not None:
+                raise ConfigError("give --config or --config-dir, not both")
+            from ..merchant_folder import find_merchant_file, load_merchant
+
+            path = find_merchant_file(Path(self.config_dir), self.merchant)
+            return load_merchant(path, resolve_secrets=resolve_secrets)
+        if self.merchant is not None:
+            raise ConfigError("--merchant names a merchant of a --config-dir folder")
+        from ..config import find_config, load_settings
+
+        return load_settings(find_config(self.config_path), resolve_secrets=resolve_secrets)
 
     def has_config(self) -> bool:
         """Whether a config file was named or ./fbs.toml exists."""
         from ..config import CONFIG_ENV, DEFAULT_CONFIG_NAME
 
         return bool(
-            self.config_path or os.environ.get(CONFIG_ENV) or Path(DEFAULT_CONFIG_NAME).is_file()
+            self.config_path
+            or self.config_dir
+            or os.environ.get(CONFIG_ENV)
+            or Path(DEFAULT_CONFIG_NAME).is_file()
         )
 
     def plugin_manager(self) -> FbsPluginManager:

@@ -144,13 +144,15 @@ def database_state(obj: CliContext) -> DatabaseState:
     return DatabaseState(revision, head_revision())
 
 
-def open_database(obj: CliContext, *, create: bool = False) -> Database:
-    """Open the configured database, checking its schema is current.
+def open_database(
+    obj: CliContext, *, create: bool = False, settings: Settings | None = None
+) -> Database:
+    """Open the configured database (or ``settings``'), checking its schema is current.
 
     ``create`` migrates a new (empty) database by itself, as ``fbs run`` does; an
     existing database behind this version of fbs must be upgraded on purpose.
     """
-    settings = obj.settings()
+    settings = settings or obj.settings()
     missing = sqlite_path(settings) if not create else None
     if missing is not None and missing.parent.is_dir() and not missing.exists():
         raise UserError(

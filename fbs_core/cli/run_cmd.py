@@ -33,7 +33,15 @@ POLL_FAILED_EXIT = 3
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_obj
 def command(obj: CliContext, until_idle: bool, as_json: bool) -> None:
-    """Run the fulfillment loop until SIGINT/SIGTERM (or until idle)."""
+    """Run the fulfillment loop until SIGINT/SIGTERM (or until idle).
+
+    With --config-dir (and no --merchant) every merchant file of the folder is served.
+    """
+    if obj.config_dir is not None and obj.merchant is None:
+        from .fleet_run import run_folder
+
+        run_folder(obj, until_idle=until_idle, as_json=as_json)
+        return
     from ..db import repository as repo
     from ..engine import Engine
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -364,3 +365,31 @@ class OutboxCommandRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimitBucketRow(Base):
+    """A remote account's request bucket, shared by every process on the database.
+
+    ``tokens`` as of ``updated_at`` (the database's clock); a call refills it at the
+    declared rate up to the declared burst, then takes one. See
+    :mod:`fbs_core.shared_limits`.
+    """
+
+    __tablename__ = "rate_limit_buckets"
+
+    merchant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
+class RateLimitSlotRow(Base):
+    """One of a remote account's concurrency slots, held under a lease while a call runs."""
+
+    __tablename__ = "rate_limit_slots"
+
+    merchant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))

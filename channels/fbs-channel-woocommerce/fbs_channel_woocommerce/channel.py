@@ -20,8 +20,9 @@ from fbs_core.domain import (
 )
 from fbs_core.domain.carriers import Carrier
 from fbs_core.errors import RetriableError
+from fbs_core.ratelimits import UNLIMITED, RateLimits
 
-from .client import TRACKING_VERSION, NoRoute, WooClient
+from .client import DEFAULT_POOL_SIZE, TRACKING_VERSION, NoRoute, WooClient
 from .mapping import map_order, parse_gmt
 from .webhooks import handle_delivery
 
@@ -60,6 +61,13 @@ class WooCommerceOptions(BaseModel):
     tracking_provider_links: dict[str, str] = Field(default_factory=dict)
     """Carrier name → tracking link template (``%1$s`` = number) for carriers the Shipment
     Tracking extension does not know."""
+    requests_per_second: float | None = Field(default=None, gt=0)
+    """The store's host's request limit, if it has one (WooCommerce itself sets none): fbs
+    keeps every process together under it. None: no limit."""
+    burst: int = Field(default=1, ge=1)
+    """Requests that may go at once after a quiet spell, with ``requests_per_second``."""
+    max_concurrency: int | None = Field(default=None, ge=1)
+    """Calls to the store in flight at once, across every fbs process. None: no cap."""
 
 
 def store_identity_of(url: HttpUrl) -> str:
@@ -105,9 +113,31 @@ class WooCommerceChannel(OrderSource, TrackingSink):
             options.consumer_secret.get_secret_value(),
             timeout=options.timeout,
             verify_ssl=options.verify_ssl,
+            pool_size=options.max_concurrency or DEFAULT_POOL_SIZE,
         )
         self._providers: dict[str, str] | None = None
         self._providers_lock = threading.Lock()
+
+    # -- limits and connections ---------------------------------------------------------
+
+    def rate_limits(self) -> RateLimits:
+        """The limits the options declare (WooCommerce itself sets none)."""
+        opts = self.options
+        if opts.requests_per_second is None and opts.max_concurrency is None:
+            return UNLIMITED
+        return RateLimits(
+            requests_per_second=opts.requests_per_second,
+            burst=opts.burst,
+            max_concurrency=opts.max_concurrency,
+        )
+
+    def rate_limit_key(self) -> str:
+        """The store: two instances on one store share its limits."""
+        return self.store_identity()
+
+    def close(self) -> None:
+        """Close the store's kept-alive connections."""
+        self.client.close()
 
     # -- checks -------------------------------------------------------------------------
 

@@ -11,6 +11,11 @@ parsed JSON or one of :mod:`fbs_core.errors`:
 * any other 4xx → :class:`FatalError` carrying WooCommerce's ``message``.
 
 Messages name the endpoint path only: request URLs carry the OAuth key and signature.
+
+``woocommerce.API`` sends each request through ``requests.request``, which opens a new
+connection (and, over https, a new TLS handshake) every time. :class:`PooledAPI` keeps
+the package's URL building and signing and sends through one ``requests.Session`` per
+store instead, so calls reuse kept-alive connections.
 """
 
 from __future__ import annotations
@@ -21,14 +26,78 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
 from woocommerce import API
 
 from fbs_core.errors import AuthError, FatalError, RetriableError
 
 WC_VERSION = "wc/v3"
 TRACKING_VERSION = "wc-shipment-tracking/v3"
+DEFAULT_POOL_SIZE = 8
+"""Connections kept alive per store: one per worker thread by default."""
+
+
+class PooledAPI(API):
+    """``woocommerce.API`` that sends through a shared ``requests.Session``.
+
+    Only the last step of the package's request method changes: the URL, the Basic or
+    OAuth 1.0a authentication, the headers and the JSON body are built as the package
+    builds them (its own private helpers), then sent with ``session.request``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        session: requests.Session,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(url, consumer_key, consumer_secret, **kwargs)
+        self.session = session
+
+    def _API__request(  # the package's private ``__request``, name-mangled
+        self,
+        method: str,
+        endpoint: str,
+        data: Any,
+        params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        params = {} if params is None else params
+        url = self._API__get_url(endpoint)  # type: ignore[attr-defined]
+        auth = None
+        headers = {"user-agent": f"{self.user_agent}", "accept": "application/json"}
+        if self.is_ssl and not self.query_string_auth:
+            auth = HTTPBasicAuth(self.consumer_key, self.consumer_secret)
+        elif self.is_ssl:
+            params.update(
+                {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
+            )
+        else:
+            url = self._API__get_oauth_url(  # type: ignore[attr-defined]
+                f"{url}?{urlencode(params)}", method, **kwargs
+            )
+        body = None
+        if data is not None:
+            body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            headers["content-type"] = "application/json;charset=utf-8"
+        return self.session.request(
+            method=method,
+            url=url,
+            verify=self.verify_ssl,
+            auth=auth,
+            params=params,
+            data=body,
+            timeout=self.timeout,
+            headers=headers,
+            **kwargs,
+        )
 
 
 class NoRoute(FatalError):  # noqa: N818 - named after WordPress's rest_no_route
@@ -82,16 +151,32 @@ class WooClient:
         *,
         timeout: float = 10.0,
         verify_ssl: bool = True,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        common = {"timeout": timeout, "verify_ssl": verify_ssl, "wp_api": True}
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        common = {
+            "timeout": timeout,
+            "verify_ssl": verify_ssl,
+            "wp_api": True,
+            "session": self.session,
+        }
         self._apis = {
-            WC_VERSION: API(self.url, consumer_key, consumer_secret, version=WC_VERSION, **common),
-            TRACKING_VERSION: API(
+            WC_VERSION: PooledAPI(
+                self.url, consumer_key, consumer_secret, version=WC_VERSION, **common
+            ),
+            TRACKING_VERSION: PooledAPI(
                 self.url, consumer_key, consumer_secret, version=TRACKING_VERSION, **common
             ),
         }
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self.session.close()
 
     def get(
         self, endpoint: str, params: Mapping[str, Any] | None = None, *, api: str = WC_VERSION

@@ -27,8 +27,8 @@ What it serves (``specs/woocommerce/rest-api-docs-v3``):
   order, as WooCommerce's own apps call it, so that is the one served.
 
 The parts live in private modules: ``_auth`` (OAuth 1.0a and Basic authentication, as
-``WC_REST_Authentication`` does it), ``_store`` (orders, notes, trackings, counters and
-fault injection), ``_routes`` (the HTTP API), ``_webhooks`` (signed deliveries) and
+``WC_REST_Authentication`` does it), ``_store`` (orders, notes, trackings, counters, request
+accounting and fault injection), ``_routes`` (the HTTP API), ``_webhooks`` (signed deliveries) and
 ``_errors`` (WordPress's error bodies, ``{code, message, data: {status}}``, the shape the
 REST docs' introduction shows).
 """
@@ -101,4 +101,8 @@ class WooCommerceImitation(_Store, _Webhooks, _Routes, _Authentication):
         self._tracking_pushes: list[tuple[int, str]] = []
         self._completed: list[int] = []
         self._duplicates = 0
+        self._request_times: list[float] = []
+        self._in_flight = 0
+        self._most_in_flight = 0
+        self._clients: set[tuple[str, int]] = set()
         self.app = Starlette(routes=self._routes())

@@ -72,6 +72,8 @@ class _Routes:
     _next_meta_id: int
     _tracking_pushes: list[tuple[int, str]]
     _duplicates: int
+    _request_started: Callable[[Request], None]
+    _request_finished: Callable[[], None]
 
     # -- internals: HTTP --------------------------------------------------------------
 
@@ -150,7 +152,11 @@ class _Routes:
         """Wrap ``endpoint`` so that a fault queued with ``after_effect`` replaces its answer."""
 
         async def serve(request: Request) -> Response:
-            response = await endpoint(request)
+            self._request_started(request)
+            try:
+                response = await endpoint(request)
+            finally:
+                self._request_finished()
             fault = getattr(request.state, "late_fault", None)
             return self._fault_response(fault) if fault is not None else response
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class _Store:
     _tracking_pushes: list[tuple[int, str]]
     _completed: list[int]
     _duplicates: int
+    _request_times: list[float]
+    _in_flight: int
+    _most_in_flight: int
+    _clients: set[tuple[str, int]]
 
     # -- Python API: data -------------------------------------------------------------
 
@@ -238,6 +243,38 @@ class _Store:
         """
         with self._lock:
             return self._duplicates
+
+    # -- Python API: request accounting -----------------------------------------------
+
+    @property
+    def request_times(self) -> list[float]:
+        """``time.monotonic()`` at which each REST request arrived, in order."""
+        with self._lock:
+            return list(self._request_times)
+
+    @property
+    def most_in_flight(self) -> int:
+        """The most REST requests the store was serving at one moment."""
+        with self._lock:
+            return self._most_in_flight
+
+    @property
+    def connections(self) -> int:
+        """Distinct client connections (address and port) that sent REST requests."""
+        with self._lock:
+            return len(self._clients)
+
+    def _request_started(self, request: Any) -> None:
+        with self._lock:
+            self._request_times.append(time.monotonic())
+            self._in_flight += 1
+            self._most_in_flight = max(self._most_in_flight, self._in_flight)
+            if request.client is not None:
+                self._clients.add((request.client.host, request.client.port))
+
+    def _request_finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     # -- Python API: faults -----------------------------------------------------------
 
