@@ -98,14 +98,13 @@ def test_two_processes_never_exceed_the_stores_request_rate(store, server, fbs_d
         "burst": burst,
     }
     run_two_processes(fbs_database_url, options, calls=6)
-    times = store.request_times
+    times = store.request_times  # when the store received each request
     assert len(times) == 2 * 3 * 6
     for first in range(len(times)):
         for last in range(first, len(times)):
             window = times[last] - times[first]
+            # no stretch of the store's log holds more requests than the bucket allows
             assert last - first + 1 <= burst + rate * window + 1, (first, last, window)
-    # the rate bound is what paced them: 36 requests at 8/s take over 4 s
-    assert times[-1] - times[0] >= (len(times) - burst - 1) / rate
 
 
 @postgres_only
