@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "orders": ("orders_cmd", "List, inspect, approve, cancel and retry orders."),
     "plugins": ("plugins_cmd", "List plugins with their distribution, types, hooks and failures."),
     "db": ("db_cmd", "Manage the fbs database."),
+    "console": ("console_cmd", "Serve the merchant console (web pages) until SIGINT/SIGTERM."),
+    "users": ("users_cmd", "Add, list and remove console users; set passwords; lift lockouts."),
     "demo": (
         "demo_cmd",
         "Run fbs end to end on 127.0.0.1: a store, Stripe and three warehouses.",
