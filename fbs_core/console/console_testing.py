@@ -47,3 +47,18 @@ def engine_console(engine: Engine) -> Starlette:
 def serve_console(engine: Engine) -> WebhookServer:
     """The console served on a free port of 127.0.0.1 (call ``stop()`` when done)."""
     return WebhookServer(engine_console(engine), "127.0.0.1", 0).start()
+
+
+def chromium_path() -> str:
+    """Debian's chromium (``apt-get install chromium``), which the browser tests drive.
+
+    Raises:
+        RuntimeError: when it is not installed; the tests fail rather than skip.
+    """
+    import shutil
+
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("the console's browser tests need Debian's chromium: apt-get install chromium")
