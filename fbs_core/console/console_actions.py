@@ -122,7 +122,7 @@ def perform(ctx: PipelineContext, order_id: int, action: OrderAction, actor: str
         OrderAction.retry: actions.retry_order,
     }[action]
     if action is OrderAction.cancel:
-        return run(ctx, order_id, actor=actor, reason=f"Cancelled by {actor} in the console.")
+        return run(ctx, order_id, actor=actor, reason="Cancelled in the console.")
     return run(ctx, order_id, actor=actor)
 
 

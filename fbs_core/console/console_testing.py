@@ -61,4 +61,6 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise RuntimeError("the console's browser tests need Debian's chromium: apt-get install chromium")
+    raise RuntimeError(
+        "the console's browser tests need Debian's chromium: apt-get install chromium"
+    )
