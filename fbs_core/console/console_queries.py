@@ -70,7 +70,30 @@ class OrderPage:
     has_next: bool
 
 
-def _filtered(merchant_id: str, filters: OrderFilters):  # noqa: ANN202 - a Select
+def _identified(session: Session, merchant_id: str, term: str) -> list[int]:
+    """Orders ``term`` names exactly: store order number, SKU, PO or tracking number.
+
+    Each is an indexed lookup; only when none matches does the search read buyer names
+    (a scan), so a number pasted from an email is found at once on any number of orders.
+    """
+    found: set[int] = set()
+    for query in (
+        select(OrderRow.id).where(OrderRow.merchant_id == merchant_id, OrderRow.number == term),
+        select(OrderLineRow.order_id).where(
+            OrderLineRow.merchant_id == merchant_id, OrderLineRow.sku == term
+        ),
+        select(PurchaseOrderRow.order_id).where(
+            PurchaseOrderRow.merchant_id == merchant_id, PurchaseOrderRow.po_number == term
+        ),
+        select(ShipmentRow.order_id).where(
+            ShipmentRow.merchant_id == merchant_id, ShipmentRow.tracking_number == term
+        ),
+    ):
+        found.update(session.scalars(query))
+    return sorted(found)
+
+
+def _filtered(session: Session, merchant_id: str, filters: OrderFilters):  # noqa: ANN202 - a Select
     query = select(OrderRow).where(OrderRow.merchant_id == merchant_id)
     if filters.status:
         query = query.where(OrderRow.status == filters.status)
@@ -94,21 +117,17 @@ def _filtered(merchant_id: str, filters: OrderFilters):  # noqa: ANN202 - a Sele
         query = query.where(OrderRow.placed_at < end)
     term = filters.search.strip()
     if term:
-        like = f"%{_escape_like(term.lower())}%"
-        query = query.where(
-            or_(
-                OrderRow.number == term,
-                OrderRow.external_id == term,
-                func.lower(cast(OrderRow.ship_to, String)).like(like, escape="\\"),
-                exists().where(OrderLineRow.order_id == OrderRow.id, OrderLineRow.sku == term),
-                exists().where(
-                    PurchaseOrderRow.order_id == OrderRow.id, PurchaseOrderRow.po_number == term
-                ),
-                exists().where(
-                    ShipmentRow.order_id == OrderRow.id, ShipmentRow.tracking_number == term
-                ),
+        ids = _identified(session, merchant_id, term)
+        if ids:
+            query = query.where(OrderRow.id.in_(ids))
+        else:
+            like = f"%{_escape_like(term.lower())}%"
+            query = query.where(
+                or_(
+                    OrderRow.external_id == term,
+                    func.lower(cast(OrderRow.ship_to, String)).like(like, escape="\\"),
+                )
             )
-        )
     return query
 
 
@@ -122,7 +141,7 @@ def find_orders(
     """A page of the merchant's orders matching ``filters``, newest first."""
     page = max(page, 1)
     query = (
-        _filtered(merchant_id, filters)
+        _filtered(session, merchant_id, filters)
         .order_by(OrderRow.id.desc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
@@ -137,7 +156,7 @@ def find_orders(
 
 def all_orders(session: Session, merchant_id: str, filters: OrderFilters) -> list[Order]:
     """Every order matching ``filters``, newest first (the CSV export)."""
-    query = _filtered(merchant_id, filters).order_by(OrderRow.id.desc())
+    query = _filtered(session, merchant_id, filters).order_by(OrderRow.id.desc())
     return [repo.order_to_domain(row) for row in session.scalars(query)]
 
 
@@ -169,24 +188,24 @@ class FilterChoices:
 
 
 def filter_choices(session: Session, merchant_id: str) -> FilterChoices:
-    """Hold reasons, channels and warehouses the merchant's orders have."""
+    """Hold reasons of the merchant's held and rejected orders, and its instances.
+
+    Read from the held/rejected orders (by the status index) and from the instances'
+    poll records, never by scanning every order.
+    """
     reasons = session.scalars(
         select(OrderRow.hold_reason)
-        .where(OrderRow.merchant_id == merchant_id, OrderRow.hold_reason.is_not(None))
+        .where(
+            OrderRow.merchant_id == merchant_id,
+            OrderRow.status.in_((OrderStatus.held.value, OrderStatus.rejected.value)),
+        )
         .distinct()
     )
-    channels = session.scalars(
-        select(OrderRow.channel).where(OrderRow.merchant_id == merchant_id).distinct()
-    )
-    warehouses = session.scalars(
-        select(PurchaseOrderRow.supplier)
-        .where(PurchaseOrderRow.merchant_id == merchant_id)
-        .distinct()
-    )
+    instances = repo.list_instance_states(session, merchant_id)
     return FilterChoices(
-        hold_reasons=sorted(r for r in reasons if r),
-        channels=sorted(channels),
-        warehouses=sorted(warehouses),
+        hold_reasons=sorted({r for r in reasons if r}),
+        channels=sorted(s.name for s in instances if s.kind == "channel"),
+        warehouses=sorted(s.name for s in instances if s.kind == "supplier"),
     )
 
 

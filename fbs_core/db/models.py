@@ -115,6 +115,9 @@ class OrderRow(Base):
         ),
         Index("ix_orders_merchant_status", "merchant_id", "status"),
         Index("ix_orders_merchant_ship_by", "merchant_id", "ship_by"),
+        Index("ix_orders_merchant_id", "merchant_id", "id"),
+        Index("ix_orders_merchant_number", "merchant_id", "number"),
+        Index("ix_orders_merchant_status_reason", "merchant_id", "status", "hold_reason"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -157,6 +160,7 @@ class OrderLineRow(Base):
     """A line of an order as the channel reported it, with what has shipped."""
 
     __tablename__ = "order_lines"
+    __table_args__ = (Index("ix_order_lines_merchant_sku", "merchant_id", "sku"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
@@ -298,7 +302,10 @@ class ShipmentRow(Base):
     """A parcel a warehouse shipped, unique per (supplier instance, its shipment id)."""
 
     __tablename__ = "shipments"
-    __table_args__ = (UniqueConstraint("merchant_id", "supplier", "shipment_id"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "supplier", "shipment_id"),
+        Index("ix_shipments_merchant_tracking", "merchant_id", "tracking_number"),
+    )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))

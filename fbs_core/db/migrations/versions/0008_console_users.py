@@ -1,4 +1,8 @@
-"""merchant console: users, refused sign-ins, the session-signing key
+"""merchant console: users, refused sign-ins, the session-signing key; search indexes
+
+The console lists a merchant's orders newest first and finds one by its store number,
+a SKU or a tracking number: each gets an index so a page costs the same at 100,000
+orders as at 100.
 
 Revision ID: 0008
 Revises: 0007
@@ -57,9 +61,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("merchant_id", "name"),
     )
 
+    op.create_index("ix_orders_merchant_id", "orders", ["merchant_id", "id"])
+    op.create_index("ix_orders_merchant_number", "orders", ["merchant_id", "number"])
+    op.create_index(
+        "ix_orders_merchant_status_reason", "orders", ["merchant_id", "status", "hold_reason"]
+    )
+    op.create_index("ix_order_lines_merchant_sku", "order_lines", ["merchant_id", "sku"])
+    op.create_index(
+        "ix_shipments_merchant_tracking", "shipments", ["merchant_id", "tracking_number"]
+    )
+
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_shipments_merchant_tracking", table_name="shipments")
+    op.drop_index("ix_order_lines_merchant_sku", table_name="order_lines")
+    op.drop_index("ix_orders_merchant_status_reason", table_name="orders")
+    op.drop_index("ix_orders_merchant_number", table_name="orders")
+    op.drop_index("ix_orders_merchant_id", table_name="orders")
     op.drop_table("console_secrets")
     op.drop_index("ix_console_sign_in_failures_address", table_name="console_sign_in_failures")
     op.drop_table("console_sign_in_failures")
