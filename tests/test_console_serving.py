@@ -5,6 +5,8 @@ Specified here:
   SIGTERM; ``fbs run`` serves it too when ``[console] enabled = true``, and says where.
 * The instances page lists every instance with its type but never its options: an
   option's value (as a secret would be) appears in no page.
+* Each instance shows its rate-limit use in the serving process (or that it declares
+  no limits).
 * The session cookie is HttpOnly and SameSite=Lax, and Secure when the console's public
   address is https.
 """
@@ -24,10 +26,12 @@ import httpx
 
 from fbs_core.config import load_settings
 from fbs_core.console.console_app import create_console_app
-from fbs_core.console.console_serve import console_config
+from fbs_core.console.console_serve import console_config, rate_limit_use
 from fbs_core.console.console_testing import PASSWORD, add_test_user
 from fbs_core.console.console_users import Role
 from fbs_core.server import WebhookServer
+from fbs_core.testing import fakes
+from fbs_core.testing.harness import basic_config
 
 SECRET = "sk_live_never_shown_0123456789"
 
@@ -150,3 +154,16 @@ def test_the_session_cookie_is_secure_behind_an_https_public_url(tmp_path, make_
             cookie = httpx.get(f"{server.url}/sign-in").headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie
         assert ("; secure" in cookie) is secure
+
+
+def test_the_instances_show_their_rate_limit_use_in_this_process(make_engine):
+    config = basic_config()
+    config["channels"]["shop"]["options"].update({"requests_per_second": 50, "max_concurrency": 2})
+    engine = make_engine(config)
+    fakes.market("default").add(fakes.generated_order(0, seed=3))
+    engine.run_until_idle()
+
+    use = rate_limit_use(engine.runtime)
+
+    assert use[("channel", "shop")].startswith("50/s, 0 of 2 in flight, waited ")
+    assert use[("supplier", "east")] == "no declared limits"

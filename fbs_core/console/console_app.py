@@ -74,6 +74,8 @@ class ConsoleConfig:
     contexts: Callable[[str], PipelineContext]
     instances: list[tuple[str, str, str]] = field(default_factory=list)
     rules: dict[str, Any] = field(default_factory=dict)
+    rate_use: Callable[[], dict[tuple[str, str], str]] = dict
+    """(kind, name) → the instance's rate-limit use, as a phrase."""
     secure_cookies: bool = False
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -188,6 +190,7 @@ def create_console_app(db: Database, config: ConsoleConfig) -> Starlette:
             chart=Markup(orders_chart(data.chart)),  # noqa: S704 - built from escaped parts
             configured=config.instances,
             states={(s.kind, s.name): s for s in data.instances},
+            rate_use=config.rate_use(),
         )
 
     def _filters(request: Request) -> q.OrderFilters:
@@ -353,6 +356,7 @@ def create_console_app(db: Database, config: ConsoleConfig) -> Starlette:
             "instances.html",
             configured=config.instances,
             states=states,
+            rate_use=config.rate_use(),
             rules=config.rules,
         )
 

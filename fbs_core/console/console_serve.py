@@ -30,6 +30,37 @@ def console_url(settings: Settings) -> str:
     return console.public_url.rstrip("/") or f"http://{console.host}:{console.port}"
 
 
+def rate_limit_use(runtime: Runtime) -> dict[tuple[str, str], str]:
+    """(kind, name) → how much of its declared limits an instance used in this process.
+
+    Limits are kept per process (:mod:`fbs_core.ratelimits`): ``fbs run`` serving the
+    console shows its own workers' use; a separate ``fbs console`` shows its own.
+    """
+    use: dict[tuple[str, str], str] = {}
+    for kind, group in (
+        ("channel", runtime.channels),
+        ("supplier", runtime.suppliers),
+        ("payment", runtime.payments),
+        ("tracking", runtime.tracking),
+    ):
+        for name, adapter in group.items():
+            limiter = getattr(adapter, "rate_limiter", None)
+            if limiter is None:
+                use[(kind, name)] = "no declared limits"
+                continue
+            limits = limiter.limits
+            parts = []
+            if limits.requests_per_second:
+                parts.append(f"{limits.requests_per_second:g}/s")
+            if limits.daily_quota:
+                parts.append(f"{limiter._calls_today} of {limits.daily_quota} calls today")  # noqa: SLF001
+            if limits.max_concurrency:
+                parts.append(f"{limiter.in_flight} of {limits.max_concurrency} in flight")
+            parts.append(f"waited {limiter.waited_seconds:.1f} s")
+            use[(kind, name)] = ", ".join(parts)
+    return use
+
+
 def console_config(settings: Settings, db: Database, runtime: Runtime) -> ConsoleConfig:
     """The console's view of the settings: instances by type, rules as plain values."""
     instances = [
@@ -55,6 +86,7 @@ def console_config(settings: Settings, db: Database, runtime: Runtime) -> Consol
         contexts=contexts,
         instances=instances,
         rules=rules,
+        rate_use=lambda: rate_limit_use(runtime),
         secure_cookies=console_url(settings).startswith("https://"),
     )
 
