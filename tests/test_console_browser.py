@@ -14,6 +14,10 @@ Specified here, each on a real database with the real pipeline (fake plugins):
 * A form posted without its CSRF token gets 403 and changes nothing.
 * A user of merchant A gets 404 for every route that takes an id, for merchant B's
   ids, whatever the method; the routes are read from the app, not listed by hand.
+* The overview counts today's orders by status and the held ones by reason, sums what
+  buyers paid today and draws one bar per day for 30 days.
+* The orders page shows 50 orders a page, newest first, with a link to older ones, and
+  narrows to one status.
 * Pages carry a Content-Security-Policy without inline scripts and deny framing.
 
 A failing test leaves a screenshot of the page (in ``$FBS_CONSOLE_SCREENSHOTS`` or the
@@ -320,3 +324,52 @@ def test_pages_forbid_inline_scripts_and_framing(engine, console, page):
         html = page.request.get(f"{console.url}{path}").text()
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == [], path
         assert re.findall(r"<[^>]+\son[a-z]+=", html) == [], path  # no inline handlers
+
+
+def test_the_overview_counts_orders_held_reasons_money_and_draws_thirty_days(engine, console, page):
+    add_test_user(engine, "alice")
+    sign_in(page, console.url, "alice")
+    with engine.db.transaction() as session:
+        paid = sum(o.buyer_paid.total.cents for o in repo.list_orders(session, "default"))
+    today = page.locator(".card", has=page.get_by_role("heading", name="Today", exact=True))
+    expect(today).to_contain_text("held 3")
+    held = page.locator(".card", has=page.get_by_role("heading", name="Held", exact=True))
+    expect(held).to_contain_text("above_threshold 3")
+    money = page.locator(".card", has=page.get_by_role("heading", name="Money today"))
+    expect(money).to_contain_text(f"Buyers paid {paid // 100}.{paid % 100:02d} USD")
+    expect(money).to_contain_text("Charged 0.00 USD")
+    chart = page.locator("svg.chart")
+    expect(chart.locator("g")).to_have_count(30)
+    expect(chart.locator("g").last.locator("title")).to_contain_text("3 in flight")
+    expect(page.get_by_role("row", name=re.compile(r"^channel shop fake-channel"))).to_be_visible()
+
+
+def test_orders_page_by_page_and_filtered_by_status(make_engine, page):
+    engine = make_engine(hold_above_cents=30000)
+    for index in range(60):
+        fakes.market("default").add(fakes.generated_order(index, seed=11))
+    engine.run_until_idle()
+    add_test_user(engine, "alice")
+    with engine.db.transaction() as session:
+        held = repo.count_by_status(session, "default").get("held", 0)
+    server = serve_console(engine)
+    try:
+        sign_in(page, server.url, "alice")
+        page.goto(f"{server.url}/orders")
+        rows = page.locator("table.orders tbody tr")
+        expect(rows).to_have_count(50)
+        expect(rows.first).to_contain_text("#1059")
+        page.get_by_role("link", name="Older").click()
+        expect(rows).to_have_count(10)
+        expect(rows.last).to_contain_text("#1000")
+        expect(page.get_by_role("link", name="Older")).to_have_count(0)
+
+        page.goto(f"{server.url}/orders")
+        page.get_by_label("Status").select_option("held")
+        page.get_by_role("button", name="Show").click()
+        expect(rows).to_have_count(held)
+        for status in rows.locator(".status").all_inner_texts():
+            assert status == "held"
+        assert 0 < held < 60
+    finally:
+        server.stop()
