@@ -18,6 +18,7 @@ Specified here, each on a real database with the real pipeline (fake plugins):
   buyers paid today and draws one bar per day for 30 days.
 * The orders page shows 50 orders a page, newest first, with a link to older ones, and
   narrows to one status.
+* The held queue takes in what changed elsewhere without a reload.
 * Pages carry a Content-Security-Policy without inline scripts and deny framing.
 
 A failing test leaves a screenshot of the page (in ``$FBS_CONSOLE_SCREENSHOTS`` or the
@@ -51,6 +52,7 @@ from fbs_core.console.console_testing import (
 )
 from fbs_core.console.console_users import LOCKOUT_AFTER, Role
 from fbs_core.db import repository as repo
+from fbs_core.pipeline import actions
 from fbs_core.server import WebhookServer
 from fbs_core.testing import fakes
 from fbs_core.testing.harness import basic_config
@@ -373,3 +375,17 @@ def test_orders_page_by_page_and_filtered_by_status(make_engine, page):
         assert 0 < held < 60
     finally:
         server.stop()
+
+
+def test_the_held_queue_updates_without_a_reload(engine, console, page):
+    add_test_user(engine, "alice")
+    sign_in(page, console.url, "alice")
+    page.goto(f"{console.url}/held")
+    rows = page.locator("form.held-group tbody tr")
+    expect(rows).to_have_count(3)
+    page.evaluate("window.__same_document = true")
+
+    actions.approve_order(engine.ctx, 1, actor="someone else")
+
+    expect(rows).to_have_count(2, timeout=15_000)
+    assert page.evaluate("window.__same_document") is True  # swapped in, not reloaded
