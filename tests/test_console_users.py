@@ -10,6 +10,7 @@ Specified here:
 * Refused sign-ins count against the address too: past the limit the address is refused
   whatever account it names, without the password being tried.
 * A new password or a removal ends the user's sessions (their session version changes).
+* After signing in, only a local path is followed (no open redirect).
 """
 
 from __future__ import annotations
@@ -158,3 +159,11 @@ def test_one_address_is_refused_after_too_many_failures_whatever_account_it_name
     later = NOW + timedelta(minutes=16)
     with fbs_database.transaction() as session:
         assert sign_in(session, "dave", PASSWORD, "192.0.2.7", later)[0] is SignInOutcome.ok
+
+
+def test_after_sign_in_only_local_paths_are_followed():
+    from fbs_core.console.console_app import _safe_next
+
+    assert _safe_next("/orders?status=held") == "/orders?status=held"
+    for outside in ("https://evil.example", "//evil.example", "/\\evil.example", "", None):
+        assert _safe_next(outside) == "/"

@@ -467,7 +467,7 @@ def _actor(user: ConsoleUser) -> str:
 
 def _safe_next(value: str | None) -> str:
     """A local path to go to after signing in; anything else goes to the overview."""
-    if not value or not value.startswith("/") or value.startswith("//"):
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return "/"
     parts = urlsplit(value)
     return value if not parts.scheme and not parts.netloc else "/"
