@@ -112,6 +112,23 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8750, ge=1, le=65535)
 
 
+class ConsoleSettings(BaseModel):
+    """The ``[console]`` table: the merchant console (web pages) served by ``fbs run``.
+
+    ``fbs console`` serves it on its own whatever ``enabled`` says.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    """Serve the console from ``fbs run`` as well."""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8760, ge=1, le=65535)
+    public_url: str = ""
+    """The address people open (e.g. ``https://orders.example.com`` behind a proxy); an
+    https address makes the session cookie ``Secure``. Empty: ``http://host:port``."""
+
+
 def webhook_secret_problems(settings: Settings) -> list[str]:
     """With ``[server] enabled``, every enabled channel must have a ``webhook_secret``.
 
@@ -151,6 +168,7 @@ class Settings(BaseModel):
     plugins: PluginSettings = PluginSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     server: ServerSettings = ServerSettings()
+    console: ConsoleSettings = ConsoleSettings()
     channels: dict[InstanceName, InstanceSettings] = Field(default_factory=dict)
     suppliers: dict[InstanceName, InstanceSettings] = Field(default_factory=dict)
     payments: dict[InstanceName, InstanceSettings] = Field(default_factory=dict)

@@ -14,6 +14,7 @@ from fbs_channel_woocommerce.channel import WooCommerceOptions
 from fbs_core.cli import load_all_commands, main
 from fbs_core.config import (
     INSTANCE_SECTIONS,
+    ConsoleSettings,
     InstanceSettings,
     PluginSettings,
     SchedulerSettings,
@@ -196,6 +197,7 @@ def test_config_example_sets_values_equal_to_the_defaults_where_it_says_default(
     for table, model in (
         ("scheduler", SchedulerSettings),
         ("server", ServerSettings),
+        ("console", ConsoleSettings),
         ("plugins", PluginSettings),
     ):
         assert model.model_validate(raw[table]) == model(), f"[{table}] differs from defaults"
@@ -213,6 +215,7 @@ def test_config_example_has_every_top_level_key():
             "plugins",
             "scheduler",
             "server",
+            "console",
             *INSTANCE_SECTIONS,
         }
         <= top
@@ -225,6 +228,7 @@ def test_config_example_has_every_top_level_key():
         ("fulfillment", FulfillmentRules),
         ("scheduler", SchedulerSettings),
         ("server", ServerSettings),
+        ("console", ConsoleSettings),
         ("plugins", PluginSettings),
     ],
 )

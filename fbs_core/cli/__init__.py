@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plugins": ("plugins_cmd", "List plugins with their distribution, types, hooks and failures."),
     "db": ("db_cmd", "Manage the fbs database."),
     "channels": ("channels_cmd", "Set up a channel's store: subscribe its webhooks to fbs."),
+    "console": ("console_cmd", "Serve the merchant console (web pages) until SIGINT/SIGTERM."),
+    "users": ("users_cmd", "Add, list and remove console users; set passwords; lift lockouts."),
     "demo": (
         "demo_cmd",
         "Run fbs end to end on 127.0.0.1: a store, Stripe and three warehouses.",

@@ -19,7 +19,7 @@ from ..domain import Money
 from ..errors import UserError
 
 if TYPE_CHECKING:
-    from fbs_sandbox.demo import DemoReport
+    from fbs_sandbox.demo import ConsoleAccess, DemoReport
 
 FAILED_EXIT = 1
 DEMO_BACKENDS = ("sqlite", "postgresql")
@@ -74,6 +74,13 @@ DEMO_BACKENDS = ("sqlite", "postgresql")
     "one store of each, sharing the orders.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
+@click.option(
+    "--console",
+    "with_console",
+    is_flag=True,
+    help="Afterwards keep the sandbox running under the merchant console, with a few "
+    "orders held for you to Send; prints its URL and a demo user's password. Ctrl-C stops.",
+)
 def command(
     orders: int,
     seed: int | None,
@@ -83,6 +90,7 @@ def command(
     database_url: str | None,
     channels: tuple[str, ...],
     as_json: bool,
+    with_console: bool,
 ) -> None:
     """Run fbs end to end on 127.0.0.1: a store, Stripe and three warehouses.
 
@@ -132,10 +140,28 @@ def command(
         console=stderr,
         transient=True,
     )
+    shown: list[DemoReport] = []
+
+    def console_ready(report: DemoReport, access: ConsoleAccess) -> None:
+        bar.stop()
+        _print_report(report, as_json=as_json)
+        shown.append(report)
+        click.echo(
+            f"\nmerchant console: {access.url}\n"
+            f"  sign in as {access.username} with password {access.password}\n"
+            f"  {access.held} new orders are held for approval (manual mode): open Held, "
+            "click one, then Send, and watch it go through. Ctrl-C stops the demo.",
+            err=True,
+        )
+
     with bar:
         task = bar.add_task("orders", total=orders)
         try:
-            report = run_demo(settings, lambda done, total: bar.update(task, completed=done))
+            report = run_demo(
+                settings,
+                lambda done, total: bar.update(task, completed=done),
+                keep_console=console_ready if with_console else None,
+            )
         except DemoFailed as exc:
             bar.stop()
             for line in str(exc).splitlines():
@@ -143,13 +169,18 @@ def command(
             raise click.exceptions.Exit(FAILED_EXIT) from None
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    if not shown:
+        _print_report(report, as_json=as_json)
+    if report.failed_checks:
+        click.echo(f"error: demo checks failed: {', '.join(report.failed_checks)}", err=True)
+        raise click.exceptions.Exit(FAILED_EXIT)
+
+
+def _print_report(report: DemoReport, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_summary(report)
-    if report.failed_checks:
-        click.echo(f"error: demo checks failed: {', '.join(report.failed_checks)}", err=True)
-        raise click.exceptions.Exit(FAILED_EXIT)
 
 
 def _backend(url: str) -> str:

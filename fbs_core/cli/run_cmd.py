@@ -173,9 +173,15 @@ def _run_forever(obj: CliContext, engine: Engine) -> None:
             err=True,
         )
 
+    # The merchant console beside the loop, when [console] enabled = true.
+    from ..console.console_serve import start_console_if_enabled
+
+    console = start_console_if_enabled(settings, engine.db, engine.runtime)
     try:
         run_until_signalled(engine, settings.scheduler.tick_seconds, on_start=started)
     finally:
         if server is not None:
             server.stop()
+        if console is not None:
+            console.stop()
     click.echo("stopped cleanly", err=True)

@@ -116,6 +116,9 @@ class OrderRow(Base):
         ),
         Index("ix_orders_merchant_status", "merchant_id", "status"),
         Index("ix_orders_merchant_ship_by", "merchant_id", "ship_by"),
+        Index("ix_orders_merchant_id", "merchant_id", "id"),
+        Index("ix_orders_merchant_number", "merchant_id", "number"),
+        Index("ix_orders_merchant_status_reason", "merchant_id", "status", "hold_reason"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -158,6 +161,7 @@ class OrderLineRow(Base):
     """A line of an order as the channel reported it, with what has shipped."""
 
     __tablename__ = "order_lines"
+    __table_args__ = (Index("ix_order_lines_merchant_sku", "merchant_id", "sku"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
@@ -299,7 +303,10 @@ class ShipmentRow(Base):
     """A parcel a warehouse shipped, unique per (supplier instance, its shipment id)."""
 
     __tablename__ = "shipments"
-    __table_args__ = (UniqueConstraint("merchant_id", "supplier", "shipment_id"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "supplier", "shipment_id"),
+        Index("ix_shipments_merchant_tracking", "merchant_id", "tracking_number"),
+    )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     merchant_id: Mapped[str] = mapped_column(String(64))
@@ -393,3 +400,63 @@ class RateLimitSlotRow(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(255))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+
+
+# -- merchant console ------------------------------------------------------------------
+
+
+class ConsoleUserRow(Base):
+    """A person who signs in to the merchant console; belongs to one merchant.
+
+    ``username`` is unique across merchants: signing in names the user, and the user
+    names the merchant whose orders the console shows.
+    """
+
+    __tablename__ = "console_users"
+    __table_args__ = (UniqueConstraint("username", name="uq_console_users_username"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    """``owner``, ``staff`` or ``viewer``."""
+    password_hash: Mapped[str] = mapped_column(Text)
+    """argon2id, in the encoded form argon2-cffi writes (parameters and salt included)."""
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    """Raised by a new password or a removal, so sessions signed before stop working."""
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    """Wrong passwords in a row since the last good sign-in."""
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when too many wrong passwords came in a row; only an owner (or a new password)
+    lifts it."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsoleSignInFailureRow(Base):
+    """A refused sign-in, kept a short while to limit attempts from one address."""
+
+    __tablename__ = "console_sign_in_failures"
+    __table_args__ = (Index("ix_console_sign_in_failures_address", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    """The merchant of the user named, or "" when no user has that name."""
+    address: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsoleSecretRow(Base):
+    """A random key the console makes once per database (the session-signing key).
+
+    Kept in the database so every process serving the console signs and accepts the
+    same cookies, and a restart does not sign everyone out.
+    """
+
+    __tablename__ = "console_secrets"
+
+    merchant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """"" for a key of the whole database (the session key: one cookie names any user)."""
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,10 @@ finished: completed, rejected, cancelled, or held for the merchant. It then comp
 fbs recorded with what the imitations saw, and returns a :class:`DemoReport`.
 
 The config folder and its SQLite file are kept, so ``fbs orders list --config <path>``
-can inspect the result afterwards. The credentials written into that config are the
+can inspect the result afterwards. With a ``keep_console`` callback (``fbs demo
+--console``) the imitations keep running after the report: the config turns to manual
+mode, a few more orders are placed and held for approval, and the merchant console is
+served with a demo owner, so a newcomer can click Send and watch an order go through. The credentials written into that config are the
 imitations' throwaway test keys; the servers they opened are gone when the demo ends.
 """
 
@@ -183,7 +186,11 @@ class Sandbox:
 
 
 def write_config(
-    folder: Path, sandbox: Sandbox, settings: DemoSettings, merchant_id: str = MERCHANT_ID
+    folder: Path,
+    sandbox: Sandbox,
+    settings: DemoSettings,
+    merchant_id: str = MERCHANT_ID,
+    mode: str = "auto",
 ) -> Path:
     """Write ``fbs.toml`` pointing the real plugins at the imitations; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -199,7 +206,7 @@ def write_config(
         f"database_url = {json.dumps(database_url)}",
         "",
         "[fulfillment]",
-        'mode = "auto"',
+        f"mode = {json.dumps(mode)}",
         'on_no_stock = "resource"',
         "ship_to_military = false",
         "ship_to_territories = false",
@@ -436,8 +443,37 @@ ProgressCallback = Callable[[int, int], None]
 """Called with (orders finished, orders placed) while the pipeline runs."""
 
 
-def run_demo(settings: DemoSettings, on_progress: ProgressCallback | None = None) -> DemoReport:
+@dataclass(frozen=True)
+class ConsoleAccess:
+    """Where the demo's console is and how to sign in to it."""
+
+    url: str
+    username: str
+    password: str
+    held: int
+    """Orders placed for the console phase, each held until someone clicks Send."""
+    sandbox: Sandbox = field(repr=False, compare=False)
+    """The running imitations, for tests that check what they saw."""
+
+
+CONSOLE_HELD_ORDERS = 3
+"""Orders ``fbs demo --console`` places after the report, held for a click on Send."""
+
+ConsoleCallback = Callable[["DemoReport", ConsoleAccess], None]
+
+
+def run_demo(
+    settings: DemoSettings,
+    on_progress: ProgressCallback | None = None,
+    *,
+    keep_console: ConsoleCallback | None = None,
+    stop: threading.Event | None = None,
+) -> DemoReport:
     """Run the whole demo and return its report; the config folder is kept.
+
+    With ``keep_console``, the sandbox and the console keep running after the report
+    (handed to ``keep_console`` with the console's address and a demo user) until
+    SIGINT/SIGTERM or ``stop`` is set.
 
     Raises:
         DemoFailed: the orders did not all finish within ``settings.time_limit``; the
@@ -474,7 +510,7 @@ def run_demo(settings: DemoSettings, on_progress: ProgressCallback | None = None
                 pipeline_started = time.monotonic()
                 _run_engine(engine, db, len(expected), settings, on_progress, merchant_id)
                 pipeline_seconds = time.monotonic() - pipeline_started
-                return build_report(
+                report = build_report(
                     db,
                     sandbox,
                     expected,
@@ -483,12 +519,70 @@ def run_demo(settings: DemoSettings, on_progress: ProgressCallback | None = None
                     pipeline_seconds=pipeline_seconds,
                     merchant_id=merchant_id,
                 )
+                if keep_console is not None:
+                    _serve_console(
+                        folder, sandbox, settings, merchant_id, report, keep_console, stop
+                    )
+                return report
             finally:
                 db.dispose()
         finally:
             cli.close()
     finally:
         sandbox.stop()
+
+
+def _serve_console(
+    folder: Path,
+    sandbox: Sandbox,
+    settings: DemoSettings,
+    merchant_id: str,
+    report: DemoReport,
+    on_ready: ConsoleCallback,
+    stop: threading.Event | None,
+) -> None:
+    """Keep the sandbox running under the console, with a few orders held for approval.
+
+    The config is rewritten in manual mode (each new order waits for Send) and a demo
+    owner is added with a random password; the scheduler runs until SIGINT/SIGTERM or
+    ``stop``.
+    """
+    from fbs_core.console.console_serve import build_console
+    from fbs_core.console.console_users import Role, add_user
+    from fbs_core.db.types import utcnow
+    from fbs_core.server import WebhookServer
+
+    config = write_config(folder, sandbox, settings, merchant_id, mode="manual")
+    cli = CliContext(config)
+    db = open_database(cli)
+    server = None
+    try:
+        engine = Engine(cli.runtime(), db)
+        password = secrets.token_urlsafe(12)
+        with db.transaction() as session:
+            add_user(session, merchant_id, merchant_id, Role.owner, password, utcnow())
+        ordinary = [o for o in plan_orders(12, settings.seed + 1) if o.expect == "completed"]
+        place_orders(sandbox.stores, ordinary[:CONSOLE_HELD_ORDERS])
+        server = WebhookServer(build_console(cli.settings(), db, engine.runtime), "127.0.0.1", 0)
+        server.start()
+        access = ConsoleAccess(
+            url=server.url,
+            username=merchant_id,
+            password=password,
+            held=CONSOLE_HELD_ORDERS,
+            sandbox=sandbox,
+        )
+        run_until_signalled(
+            engine,
+            settings.tick_seconds,
+            on_start=lambda: on_ready(report, access),
+            stop_event=stop,
+        )
+    finally:
+        if server is not None:
+            server.stop()
+        db.dispose()
+        cli.close()
 
 
 def _run_engine(

@@ -4,7 +4,7 @@ Processes sharing a PostgreSQL database keep each remote account's request bucke
 concurrency slots here, so together they stay within the limits a plugin declares.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 23:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import fbs_core.db.types
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
