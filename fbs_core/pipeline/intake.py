@@ -227,7 +227,7 @@ def _ingest_order(
     if row.status in BEFORE_PURCHASE and not _money_taken_or_in_flight(session, row):
         _apply_change(ctx, session, row, incoming, channel)
         return "updated"
-    lowered = lowered_quantities(row, incoming)
+    lowered = lowered_quantities(row, incoming) if _can_ask_back(session, row) else None
     if lowered is not None:
         if lowered:
             lower_lines(ctx, session, row, lowered, actor=f"channel:{channel}")
@@ -276,6 +276,24 @@ def _await_channel(
         actor=f"channel:{channel}",
     )
     return "awaiting"
+
+
+def _can_ask_back(session: Session, row: OrderRow) -> bool:
+    """Whether a lowered quantity can be asked back from the warehouses now.
+
+    Only while the order goes its normal way: not while it is held for the merchant
+    (money stated in the hold would change under it), and not while a refused purchase
+    order waits to be bought elsewhere (it would be bought for units no longer wanted).
+    Otherwise the change is recorded for the merchant, as any change after purchase.
+    """
+    if row.status not in (
+        OrderStatus.charged,
+        OrderStatus.ordered,
+        OrderStatus.partially_shipped,
+        OrderStatus.shipped,
+    ):
+        return False
+    return all(po.status != "failed" for po in repo.purchase_orders_for(session, row.id))
 
 
 def _refresh_channel_data(row: OrderRow, incoming: IncomingOrder) -> bool:
