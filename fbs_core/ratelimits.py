@@ -232,9 +232,18 @@ class LimiterRegistry:
 
 
 UNGOVERNED = frozenset(
-    {"close", "handle_webhook", "handle_webhook_request", "rate_limits", "rate_limit_key"}
+    {
+        "close",
+        "handle_webhook",
+        "handle_webhook_request",
+        "rate_limits",
+        "rate_limit_key",
+        "is_secret_state_key",
+        "masked_state",
+    }
 )
-"""Adapter methods that make no call to the remote on the core's behalf."""
+"""Adapter methods that make no call to the remote on the core's behalf (a log filter asks
+``is_secret_state_key`` on every line, even inside a governed call)."""
 
 
 def _limited(limiter: Limiter, method: Callable[..., T]) -> Callable[..., T]:
